@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The compiled-in device table.  devtable.c is generated from the Kconfig
+ * .config by runtime/devtable/gen-devtable.py, which is the only place the
+ * table is parsed or validated: everything here is already known good.
+ */
+#ifndef VDFW_DEVTABLE_H
+#define VDFW_DEVTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DEVTABLE_BLK_MAX 8
+#define DEVTABLE_NET_MAX 8
+
+enum vdpa_bus {
+	VDPA_BUS_VIRTIO,	/* virtio_vdpa: the guest kernel's own driver */
+	VDPA_BUS_VHOST,		/* vhost_vdpa: /dev/vhost-vdpa-N for a VMM */
+};
+
+enum blk_backend_kind {
+	BLK_BACKEND_RAM,
+	BLK_BACKEND_NULL,
+	BLK_BACKEND_FILE,
+};
+
+struct blk_devcfg {
+	const char *name;		/* VDUSE and vdpa device name */
+	uint64_t capacity;		/* bytes, a multiple of block_size */
+	enum blk_backend_kind backend;
+	const char *path;		/* BLK_BACKEND_FILE only */
+	bool readonly;
+	uint32_t block_size;		/* 512 or 4096 */
+	uint16_t num_queues;		/* 1..8 */
+	uint16_t queue_size;		/* power of two, <= 1024 */
+	const char *serial;		/* GET_ID, at most 20 bytes */
+	enum vdpa_bus bus;
+};
+
+enum net_backend_kind {
+	NET_BACKEND_TAP,
+	NET_BACKEND_CABLE,
+};
+
+struct net_devcfg {
+	const char *name;
+	uint8_t mac[6];
+	uint16_t mtu;
+	uint16_t queue_size;
+	enum net_backend_kind backend;
+	const char *ifname;		/* NET_BACKEND_TAP */
+	int peer;			/* NET_BACKEND_CABLE: index into net_devtable */
+	bool link_up;			/* link state at start */
+	enum vdpa_bus bus;
+};
+
+extern const struct blk_devcfg blk_devtable[];
+extern const unsigned int blk_devtable_len;
+extern const struct net_devcfg net_devtable[];
+extern const unsigned int net_devtable_len;
+/* One line describing the table, for the start-up banner. */
+extern const char devtable_summary[];
+
+#endif

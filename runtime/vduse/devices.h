@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every device of the compiled-in table, as one set: what main.c drives
+ * through the daemon's lifecycle.
+ */
+#ifndef VDFW_VDUSE_DEVICES_H
+#define VDFW_VDUSE_DEVICES_H
+
+#include <stdbool.h>
+
+/* Create (or, after a restart, reopen) every device and start attaching. */
+int devices_start(void);
+/* Every attach attempt has finished, successfully or not. */
+bool devices_settled(void);
+/* SIGCHLD: collect attach children. */
+void devices_reap_children(void);
+/* SIGUSR1: log per-device counters. */
+void devices_dump_stats(void);
+/* Other signals a device model may want (link up/down). */
+void devices_signal(int signo);
+/* Shutdown: stop consuming requests. */
+void devices_stop(void);
+/* Requests still held by backends. */
+unsigned int devices_inflight(void);
+/* Detach and destroy every device. */
+void devices_destroy(void);
+
+#endif

@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [BOOT...]   (environment from tests/tests.mk)
+#
+# For each boot of boots.conf: pack that boot's scenarios, the in-guest
+# runner and the test tools into a cpio, append it to the image's
+# initramfs, boot through the board's QEMU line under a time limit, and
+# turn the guest's "vdfw-test: PASS|FAIL" console lines into result lines.
+# A scenario that never reports (hung or crashed guest) is a FAIL.
+set -u
+here=$SRC/tests/qemu
+work=$BUILD/tests/qemu
+logs=$O/tests/console
+mkdir -p "$work" "$logs"
+disk=$work/disk.img
+rm -f "$disk"
+
+boot_of() {
+	b=$(sed -n 's/^# boot: *//p' "$1" | head -1)
+	echo "${b:-main}"
+}
+
+header() { # header FILE KEY DEFAULT
+	v=$(sed -n "s/^# $2: *//p" "$1" | head -1)
+	echo "${v:-$3}"
+}
+
+pack() { # pack BOOT LIST -> writes the cpio list for BOOT's test payload
+	boot=$1
+	echo "dir /usr/lib/vdfw-tests 0755 0 0"
+	echo "file /etc/vdfw/boot.d/90-vdfw-tests $here/guest/runner 0755 0 0"
+	echo "file /usr/lib/vdfw-tests/lib.sh $here/guest/lib.sh 0644 0 0"
+	echo "file /usr/lib/vdfw-tests/plan $work/$boot.plan 0644 0 0"
+	for f in "$here"/hooks/*; do
+		[ -f "$f" ] && echo "file /etc/vdfw/boot.d/${f##*/} $f $(stat -c %a "$f") 0 0"
+	done
+	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
+		echo "file /usr/lib/vdfw-tests/$s.sh $here/$s.sh 0755 0 0"
+	done
+	[ -x /sbin/e2fsck.static ] && echo "file /sbin/e2fsck /sbin/e2fsck.static 0755 0 0"
+	for t in $TEST_TOOLS; do
+		echo "file /usr/bin/${t##*/} $t 0755 0 0"
+	done
+}
+
+run_boot() { # run_boot BOOT EXTRA...
+	boot=$1
+	shift
+	# Plan: "name timeout" lines, by "# order:" (default 50), then name.
+	for s in "$here"/*.sh; do
+		n=${s##*/}
+		[ "$n" = run.sh ] && continue
+		[ "$(boot_of "$s")" = "$boot" ] &&
+			echo "$(header "$s" order 50) ${n%.sh} $(header "$s" timeout 120)"
+	done | sort -k1,1n -k2,2 | cut -d' ' -f2- > "$work/$boot.plan"
+	[ -s "$work/$boot.plan" ] || return 0
+	pack "$boot" > "$work/$boot.list"
+	"$GEN_INIT_CPIO" -t 0 "$work/$boot.list" | gzip -n > "$work/$boot.cpio.gz" || {
+		echo "FAIL $boot/pack: cannot build the test cpio"; return 0; }
+	cat "$IMAGES/rootfs.cpio.gz" "$work/$boot.cpio.gz" > "$work/$boot.initrd"
+	extra=$(echo "$*" | sed "s|@DISK@|$disk|g")
+	case "$extra" in *"$disk"*) [ -e "$disk" ] || truncate -s 256M "$disk" ;; esac
+	console=$logs/$boot.log
+	QEMU_EXTRA="$extra" timeout -k 10 "$TIMEOUT" "$BOARD_QEMU" "$IMAGES/bzImage" \
+		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot" </dev/null >"$console" 2>&1
+	rc=$?
+	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\) /\1 /p' |
+		sed "s|^\(PASS\|FAIL\) |\1 $boot/|"
+	case $rc in
+	0) why="QEMU exited 0 (guest powered off)" ;;
+	124|137) why="guest timed out after ${TIMEOUT}s" ;;
+	1) why="guest kernel panic (pvpanic)" ;;
+	*) why="QEMU exited with status $rc" ;;
+	esac
+	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
+		tr -d '\r' < "$console" | grep -qE "vdfw-test: (PASS|FAIL) $s(:|\$)" ||
+			echo "FAIL $boot/$s: no result: $why; console in $console"
+	done
+	if [ $rc = 0 ]; then
+		echo "PASS $boot/poweroff: $why"
+	else
+		echo "FAIL $boot/poweroff: $why; console in $console"
+		tail -20 "$console" | sed 's/^/    /'
+	fi
+}
+
+rm -f "$work"/*.plan
+grep -v '^#' "$here/boots.conf" | grep . | while read -r boot extra; do
+	if [ $# -gt 0 ]; then
+		case " $* " in *" $boot "*) ;; *) continue ;; esac
+	fi
+	run_boot "$boot" $extra
+done

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make test: host unit tests (ASan + UBSan), build checks, then the in-guest
+# scenarios of tests/qemu/ booted through the board's QEMU line.  Every
+# check prints one "PASS name" or "FAIL name: why" line into a results file
+# under $(O)/tests; tests/report.sh counts them into "N passed, N failed".
+
+TESTS_OBJ := $(BUILD)/tests
+TESTS_OUT := $(O)/tests
+UNIT_OBJ := $(TESTS_OBJ)/unit
+
+DEPS_PKGS += e2fsck-static
+
+#
+# Unit tests: each tests/unit/test_*.c is one binary, linked with every
+# runtime source (host gcc, sanitizers) and the non-test helpers beside it.
+#
+UNIT_TEST_SRCS := $(wildcard $(SRC)/tests/unit/test_*.c)
+UNIT_HELPER_SRCS := $(filter-out $(UNIT_TEST_SRCS),$(wildcard $(SRC)/tests/unit/*.c))
+UNIT_TESTS := $(patsubst $(SRC)/tests/unit/%.c,$(UNIT_OBJ)/%,$(UNIT_TEST_SRCS))
+UNIT_LIB_OBJS := $(patsubst runtime/%.c,$(UNIT_OBJ)/runtime/%.o,$(RUNTIME_LIB_SRCS))
+UNIT_HELPER_OBJS := $(patsubst $(SRC)/tests/unit/%.c,$(UNIT_OBJ)/%.o,$(UNIT_HELPER_SRCS))
+UNIT_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	$(RUNTIME_WARN) $(RUNTIME_INC) -I$(SRC)/tests/unit
+
+$(UNIT_OBJ)/runtime/%.o: $(SRC)/runtime/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
+	$(Q)mkdir -p $(@D)
+	@$(call msg,HOSTCC,runtime/$*.c)
+	$(Q)gcc $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(UNIT_OBJ)/%.o: $(SRC)/tests/unit/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
+	$(Q)mkdir -p $(@D)
+	@$(call msg,HOSTCC,tests/unit/$*.c)
+	$(Q)gcc $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(UNIT_OBJ)/libvdused.a: $(UNIT_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(UNIT_OBJ)/test_%: $(UNIT_OBJ)/test_%.o $(UNIT_HELPER_OBJS) $(UNIT_OBJ)/libvdused.a
+	@$(call msg,HOSTLD,tests/unit/test_$*)
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $^
+
+-include $(UNIT_LIB_OBJS:.o=.d) $(UNIT_HELPER_OBJS:.o=.d) $(UNIT_TESTS:=.d)
+
+unit-tests-build: $(UNIT_TESTS)
+
+unit-tests: unit-tests-build
+	$(Q)mkdir -p $(TESTS_OUT)
+	$(Q)$(SRC)/tests/unit/run.sh $(UNIT_TESTS) | tee $(TESTS_OUT)/unit.results
+	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/unit.results
+
+#
+# In-guest scenarios.  run.sh builds a test cpio per boot, appends it to
+# the image's initramfs, boots through $(BOARD_QEMU) with a time limit and
+# collects each scenario's result line.
+#
+QEMU_TEST_TIMEOUT ?= 900
+QEMU_TESTS_ENV = SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES) \
+	BOARD_QEMU=$(BOARD_QEMU) GEN_INIT_CPIO=$(GEN_INIT_CPIO) \
+	TIMEOUT=$(QEMU_TEST_TIMEOUT) TEST_TOOLS="$(TEST_TOOLS)"
+
+qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS)
+	$(Q)mkdir -p $(TESTS_OUT)
+	$(Q)$(QEMU_TESTS_ENV) $(SRC)/tests/qemu/run.sh $(BOOTS) | tee $(TESTS_OUT)/qemu.results
+	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/qemu.results
+
+# Build-system checks (savedefconfig round trip, no-op rebuild, bad tables).
+build-tests: all
+	$(Q)mkdir -p $(TESTS_OUT)
+	$(Q)SRC=$(SRC) O=$(O) MAKE="$(MAKE)" $(SRC)/tests/build/run.sh | tee $(TESTS_OUT)/build.results
+	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/build.results
+
+# The CI entry point.  Every stage runs even when an earlier one failed;
+# a stage that cannot even build reports itself as one failed check.
+test: deps
+	$(Q)rm -rf $(TESTS_OUT) && mkdir -p $(TESTS_OUT)
+	$(Q)for stage in unit-tests build-tests qemu-tests; do \
+		$(call msg,TEST,$$stage); \
+		$(MAKE) -f $(SRC)/Makefile O=$(O) $$stage >$(TESTS_OUT)/$$stage.log 2>&1; rc=$$?; \
+		grep -E '^(PASS|FAIL|SKIP) ' $(TESTS_OUT)/$$stage.log; \
+		if [ $$rc != 0 ] && ! grep -q '^FAIL ' $(TESTS_OUT)/$$stage.log; then \
+			echo "FAIL $$stage: make $$stage failed (status $$rc); see $(TESTS_OUT)/$$stage.log" | \
+				tee $(TESTS_OUT)/$$stage.error; tail -15 $(TESTS_OUT)/$$stage.log; fi; \
+	done; \
+	$(SRC)/tests/report.sh $(TESTS_OUT)/*.results $(TESTS_OUT)/*.error
+
+.PHONY: unit-tests unit-tests-build qemu-tests build-tests test
