@@ -26,6 +26,7 @@
 #include "core/kconfig.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/rundir.h"
 #include "devtable/devtable.h"
 #include "vduse/control.h"
 #include "vduse/devices.h"
@@ -34,8 +35,6 @@
 #define VDFW_VERSION "unknown"
 #endif
 
-#define READY_FILE CONFIG_VDUSED_RUN_DIR "/ready"
-#define LOCK_FILE CONFIG_VDUSED_RUN_DIR "/lock"
 /* How long SIGTERM waits for backends before failing what is left. */
 #define DRAIN_TIMEOUT_MS 10000
 #define DRAIN_TICK_MS 100
@@ -101,8 +100,8 @@ static void banner(void)
 {
 	pr_info("vdused %s (vdfw) starting, pid %d", VDFW_VERSION, getpid());
 	pr_info("build: debug=%s run-dir=%s bounce=%dMiB",
-		IS_ENABLED(CONFIG_VDUSED_DEBUG) ? "y" : "n",
-		CONFIG_VDUSED_RUN_DIR, CONFIG_VDUSED_BOUNCE_SIZE_MIB);
+		IS_ENABLED(CONFIG_VDUSED_DEBUG) ? "y" : "n", run_dir(),
+		CONFIG_VDUSED_BOUNCE_SIZE_MIB);
 	pr_info("build: %u blk, %u net devices%s%s", blk_devtable_len,
 		net_devtable_len, devtable_summary[0] ? ": " : "",
 		devtable_summary);
@@ -115,51 +114,67 @@ static void banner(void)
  */
 static int single_instance(void)
 {
+	char lock[256];
 	int fd;
 
-	mkdir(CONFIG_VDUSED_RUN_DIR, 0755);
-	fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	run_path(lock, sizeof(lock), "lock", "");
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		pr_info("error: cannot open %s: %s", LOCK_FILE, strerror(errno));
+		pr_info("error: cannot open %s: %s", lock, strerror(errno));
 		return -errno;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		pr_info("error: another vdused is running (%s is locked)", LOCK_FILE);
+		pr_info("error: another vdused is running (%s is locked)", lock);
 		close(fd);
 		return -EBUSY;
 	}
 	return 0;	/* fd stays open: it holds the lock */
 }
 
+/* The ready file holds our pid; init waits for it before boot hooks. */
 static void ready(void)
 {
-	char pid[16];
+	char pid[16], path[256], tmp[256];
 	int fd, n;
 
-	fd = open(READY_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  0644);
+	run_path(path, sizeof(path), "ready", "");
+	run_path(tmp, sizeof(tmp), "ready", ".tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		n = snprintf(pid, sizeof(pid), "%d\n", getpid());
-		if (write(fd, pid, n) != n || rename(READY_FILE ".tmp", READY_FILE))
-			pr_info("warning: cannot write %s", READY_FILE);
+		if (write(fd, pid, n) != n || rename(tmp, path))
+			pr_info("warning: cannot write %s", path);
 		close(fd);
 	}
 	pr_info("ready");
 }
 
-/* SIGTERM: let backends finish what they hold, within a bound. */
+static void not_ready(void)
+{
+	char path[256];
+
+	run_path(path, sizeof(path), "ready", "");
+	unlink(path);
+}
+
+/*
+ * SIGTERM: detach every device (its driver flushes and resets it while we
+ * keep serving), let backends finish what they hold, all within a bound,
+ * then destroy the devices.
+ */
 static void drain(void)
 {
 	int waited = 0;
 
 	devices_stop();
-	while (devices_inflight() && waited < DRAIN_TIMEOUT_MS) {
+	while (devices_busy() && waited < DRAIN_TIMEOUT_MS) {
 		loop_wait(DRAIN_TICK_MS);
+		devices_tick();
 		waited += DRAIN_TICK_MS;
 	}
-	if (devices_inflight())
-		pr_info("warning: %u requests still in flight after %d ms; failing them",
-			devices_inflight(), DRAIN_TIMEOUT_MS);
+	if (devices_busy())
+		pr_info("warning: still busy after %d ms (detach or %u requests); giving up on them",
+			DRAIN_TIMEOUT_MS, devices_busy());
 	devices_destroy();
 	state = DAEMON_DONE;
 }
@@ -175,7 +190,7 @@ int main(int argc, char **argv)
 	banner();
 	if (single_instance())
 		return 1;
-	unlink(READY_FILE);
+	not_ready();
 
 	ret = loop_init();
 	if (!ret)
@@ -200,10 +215,11 @@ int main(int argc, char **argv)
 			announced = true;
 		}
 		loop_wait(-1);
+		devices_tick();
 	}
 	drain();
 
-	unlink(READY_FILE);
+	not_ready();
 	vduse_control_close();
 	pr_info("exit");
 	return 0;

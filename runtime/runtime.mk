@@ -15,7 +15,7 @@ VDUSED_OBJS := $(patsubst runtime/%.c,$(RUNTIME_OBJ)/%.o,$(RUNTIME_SRCS)) \
 	$(RUNTIME_OBJ)/devtable.o
 
 # Shared by the musl build and the host unit-test build.
-RUNTIME_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+RUNTIME_WARN := -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
 RUNTIME_INC := -isystem $(KERNEL_HDR)/include -I$(BUILD)/include -I$(SRC)/runtime
 VDUSED_CC := musl-gcc
 VDUSED_CFLAGS := -std=gnu11 -Os -static $(RUNTIME_WARN) $(RUNTIME_INC) \
@@ -49,3 +49,7 @@ vdused: $(VDUSED)
 -include $(VDUSED_OBJS:.o=.d)
 
 .PHONY: vdused
+
+# Just the generated table (the build checks use it to test bad tables).
+devtable: $(DEVTABLE_C)
+.PHONY: devtable

@@ -98,7 +98,7 @@ def parse_blk(cfg, n, names):
         e.fail('BACKEND', 'a %s device takes no file path: "%s"' % (kind, backend))
 
     queues = e.integer('QUEUES', 1, 8)
-    qsize = e.integer('QUEUE_SIZE', 1, 1024)
+    qsize = e.integer('QUEUE_SIZE', 4, 1024)
     if qsize & (qsize - 1):
         e.fail('QUEUE_SIZE', '%d is not a power of two' % qsize)
     serial = e.raw('SERIAL') or name

@@ -25,10 +25,11 @@ static int path_exists(const char *path)
  */
 void vduse_diagnose(void)
 {
-	if (path_exists("/sys/class/vduse"))
+	/* A hidden or unmounted /sys is a missing feature too. */
+	if (path_exists("/sys/class/vduse/control"))
 		pr_info("error: the kernel has VDUSE but %s is missing: mount devtmpfs on /dev",
 			VDUSE_CONTROL);
-	else if (path_exists("/sys/bus/vdpa"))
+	else if (path_exists("/sys/bus/vdpa/devices"))
 		pr_info("error: the kernel lacks VDUSE: enable CONFIG_VDPA_USER");
 	else
 		pr_info("error: the kernel lacks vDPA and VDUSE: enable CONFIG_VDPA and CONFIG_VDPA_USER");

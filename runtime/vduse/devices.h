@@ -18,11 +18,13 @@ void devices_reap_children(void);
 void devices_dump_stats(void);
 /* Other signals a device model may want (link up/down). */
 void devices_signal(int signo);
-/* Shutdown: stop consuming requests. */
+/* After every loop iteration: cheap housekeeping. */
+void devices_tick(void);
+/* Shutdown, step 1: start detaching every device from the bus. */
 void devices_stop(void);
-/* Requests still held by backends. */
-unsigned int devices_inflight(void);
-/* Detach and destroy every device. */
+/* Detach still running, plus requests still held by backends. */
+unsigned int devices_busy(void);
+/* Shutdown, step 2: destroy every device. */
 void devices_destroy(void);
 
 #endif

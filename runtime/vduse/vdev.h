@@ -47,6 +47,8 @@ struct vdev_model_ops {
 	unsigned int (*inflight)(const struct vdev *d);
 	/* Release everything the model allocated. */
 	void (*destroy)(struct vdev *d);
+	/* Write the model's counters to @fd, one vdev_stat() line each. */
+	void (*dump_stats)(const struct vdev *d, int fd);
 };
 
 struct vdev_transport_ops {
@@ -94,5 +96,10 @@ void vdev_needs_reset(struct vdev *d, const char *why);
 
 /* Model helper: a queue broke; move the device to NEEDS_RESET with its reason. */
 void vdev_vq_broken(struct vdev *d, struct virtq *vq);
+
+/* One "name value" counter line. */
+void vdev_stat(int fd, const char *name, uint64_t value);
+/* Write @d's counters (engine, state, model) to @fd. */
+void vdev_dump_stats(const struct vdev *d, int fd);
 
 #endif

@@ -28,7 +28,10 @@ header() { # header FILE KEY DEFAULT
 
 pack() { # pack BOOT LIST -> writes the cpio list for BOOT's test payload
 	boot=$1
+	echo "dir /usr 0755 0 0"
+	echo "dir /usr/lib 0755 0 0"
 	echo "dir /usr/lib/vdfw-tests 0755 0 0"
+	echo "dir /usr/bin 0755 0 0"
 	echo "file /etc/vdfw/boot.d/90-vdfw-tests $here/guest/runner 0755 0 0"
 	echo "file /usr/lib/vdfw-tests/lib.sh $here/guest/lib.sh 0644 0 0"
 	echo "file /usr/lib/vdfw-tests/plan $work/$boot.plan 0644 0 0"
@@ -66,7 +69,7 @@ run_boot() { # run_boot BOOT EXTRA...
 		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot" </dev/null >"$console" 2>&1
 	rc=$?
 	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\) /\1 /p' |
-		sed "s|^\(PASS\|FAIL\) |\1 $boot/|"
+		sed "s#^\(PASS\|FAIL\) #\1 $boot/#"
 	case $rc in
 	0) why="QEMU exited 0 (guest powered off)" ;;
 	124|137) why="guest timed out after ${TIMEOUT}s" ;;

@@ -2,7 +2,8 @@
 /*
  * Minimal host unit-test harness.  Each test binary defines tests with
  * TEST(name) and runs them from main() with RUN(name).  Every test prints
- * exactly one line, "PASS <binary>.<test>" or "FAIL <binary>.<test>: why",
+ * exactly one line, "PASS <binary>.<test>", "FAIL <binary>.<test>: why"
+ * or "SKIP <binary>.<test>: why",
  * which tests/unit/run.sh counts.  A failed CHECK ends the current test.
  */
 #ifndef VDFW_TESTS_CHECK_H
@@ -38,10 +39,25 @@ extern char check_why[512];
 		}                                                           \
 	} while (0)
 
+/*
+ * The environment cannot run this test (no loop devices, no privilege):
+ * reported as SKIP, which counts as neither a pass nor a failure.
+ */
+#define SKIP(why)                                                           \
+	do {                                                                \
+		snprintf(check_why, sizeof(check_why), "%s", why);          \
+		return 1;                                                   \
+	} while (0)
+
 #define RUN(name)                                                           \
 	do {                                                                \
+		int _r;                                                     \
 		check_why[0] = 0;                                           \
-		if (test_##name()) {                                        \
+		_r = test_##name();                                         \
+		if (_r > 0) {                                               \
+			printf("SKIP %s.%s: %s\n", check_prog, #name,       \
+			       check_why);                                  \
+		} else if (_r) {                                            \
 			check_failed++;                                     \
 			printf("FAIL %s.%s: %s\n", check_prog, #name,       \
 			       check_why);                                  \

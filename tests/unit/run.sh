@@ -8,7 +8,7 @@ for t in "$@"; do
 	out=$(mktemp)
 	"$t" >"$out" 2>&1
 	rc=$?
-	grep -E '^(PASS|FAIL) ' "$out"
+	grep -E "^(PASS|FAIL|SKIP) " "$out"
 	if [ $rc != 0 ] && ! grep -q '^FAIL ' "$out"; then
 		echo "FAIL $name: exited with status $rc:" \
 			"$(grep -vE '^(PASS|FAIL) ' "$out" | tail -5 | tr '\n' ' ')"

@@ -31,3 +31,47 @@ vdused_pid() {
 vdused_ready() {
 	[ -e $READY ] && [ "$(cat $READY)" = "$(vdused_pid)" ]
 }
+
+# Block device (vdX) whose virtio serial is $1 (our devices set it to
+# their name unless the table says otherwise).
+blkdev_by_serial() {
+	for s in /sys/block/vd*/serial; do
+		[ "$(cat "$s" 2>/dev/null)" = "$1" ] && { d=${s%/serial}; echo "/dev/${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+# sha256 of COUNT blocks of BS bytes at block SKIP of a file or device.
+sha_range() { # sha_range FILE BS SKIP COUNT
+	dd if="$1" bs="$2" skip="$3" count="$4" iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# A deterministic, non-repeating pattern: the text of numbers, $2 bytes
+# from a starting number $1.
+pattern() { # pattern SEED BYTES
+	seq "$1" 100000000 | head -c "$2"
+}
+
+vdused_rss_kib() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$(vdused_pid)/status
+}
+
+# Ask vdused to write its counters (SIGUSR1), then print DEVICE's file.
+vdused_stats() { # vdused_stats DEVICE
+	rm -f /run/vdused/$1.stats
+	kill -USR1 "$(vdused_pid)"
+	wait_for 5 test -s /run/vdused/$1.stats || return 1
+	cat /run/vdused/$1.stats
+}
+
+# One counter ("name value" lines) from vdused_stats.
+vdused_counter() { # vdused_counter DEVICE NAME
+	vdused_stats "$1" | sed -n "s/^$2 //p"
+}
+
+need_devices() {
+	wait_for 30 vdused_ready || fail "vdused not ready"
+	for s in "$@"; do
+		wait_for 10 blkdev_by_serial "$s" >/dev/null || fail "no block device with serial $s"
+	done
+}

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/vduse.h>
+#include <linux/virtio_config.h>
+
+#include "../core/kconfig.h"
+#include "../core/log.h"
+#include "../core/sysfs.h"
+#include "control.h"
+#include "device.h"
+
+#define S_ACK VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define S_FEATURES_OK VIRTIO_CONFIG_S_FEATURES_OK
+#define S_DRIVER_OK VIRTIO_CONFIG_S_DRIVER_OK
+
+enum start_mode {
+	START_FRESH,		/* DRIVER_OK from the driver */
+	START_RESUME,		/* after a restart, from the state file */
+	START_GUESS,		/* after a restart, without a state file */
+};
+
+static void vduse_vq_irq(struct vdev *d, struct virtq *vq)
+{
+	struct vduse_device *vd = container_of(d, struct vduse_device, vdev);
+	uint32_t index = vq->index;
+
+	if (ioctl(vd->fd, VDUSE_VQ_INJECT_IRQ, &index))
+		dev_dbg(d->name, "vq%u: inject irq: %s", index, strerror(errno));
+}
+
+static void vduse_config_irq(struct vdev *d)
+{
+	struct vduse_device *vd = container_of(d, struct vduse_device, vdev);
+
+	if (ioctl(vd->fd, VDUSE_DEV_INJECT_CONFIG_IRQ))
+		dev_dbg(d->name, "inject config irq: %s", strerror(errno));
+}
+
+static int vduse_config_update(struct vdev *d, unsigned int off,
+			       unsigned int len)
+{
+	struct vduse_device *vd = container_of(d, struct vduse_device, vdev);
+	struct {
+		struct vduse_config_data hdr;
+		uint8_t buf[VDEV_CONFIG_MAX];
+	} c;
+
+	if (off + len > d->config_size || !len)
+		return -EINVAL;
+	c.hdr.offset = off;
+	c.hdr.length = len;
+	memcpy(c.buf, d->config + off, len);
+	return ioctl(vd->fd, VDUSE_DEV_SET_CONFIG, &c) ? -errno : 0;
+}
+
+static const struct vdev_transport_ops vduse_transport = {
+	.vq_irq = vduse_vq_irq,
+	.config_irq = vduse_config_irq,
+	.config_update = vduse_config_update,
+};
+
+/* virtq notify hook: the engine decided the driver wants an interrupt. */
+static void vduse_vq_notify(struct virtq *vq)
+{
+	struct vduse_device *vd = vq->priv;
+
+	vd->vdev.transport->vq_irq(&vd->vdev, vq);
+}
+
+static void vduse_kick(struct loop_source *src, uint32_t events)
+{
+	struct vduse_kick *k = container_of(src, struct vduse_kick, src);
+	struct vdev *d = &k->dev->vdev;
+	uint64_t n;
+
+	(void)events;
+	if (read(src->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	if (d->state == VDEV_RUNNING && d->vqs[k->index].num)
+		d->ops->queue_kick(d, &d->vqs[k->index]);
+}
+
+/* Point the kernel at our kick eventfd for @index (reset drops it). */
+static int vduse_setup_kick(struct vduse_device *vd, unsigned int index)
+{
+	struct vduse_vq_eventfd ev = {
+		.index = index,
+		.fd = vd->kicks[index].src.fd,
+	};
+
+	return ioctl(vd->fd, VDUSE_VQ_SETUP_KICKFD, &ev) ? -errno : 0;
+}
+
+/*
+ * Start one queue the driver made ready.  START_RESUME: an earlier vdused
+ * served it; continue from its log and redo what it left in flight.
+ * START_GUESS: it did, but left no log: assume it completed everything,
+ * i.e. the driver's next request is at the used index.
+ */
+static int vduse_start_vq(struct vduse_device *vd, unsigned int index,
+			  enum start_mode mode, uint16_t *heads,
+			  unsigned int *nr_heads)
+{
+	struct vdev *d = &vd->vdev;
+	struct virtq *vq = &d->vqs[index];
+	struct vduse_vq_info info = { .index = index };
+	int ret;
+
+	*nr_heads = 0;
+	if (ioctl(vd->fd, VDUSE_VQ_GET_INFO, &info))
+		return -errno;
+	if (!info.ready)
+		return 0;
+	vq->notify = vduse_vq_notify;
+	vq->priv = vd;
+	ret = virtq_start(vq, info.num, info.desc_addr, info.driver_addr,
+			  info.device_addr, info.split.avail_index,
+			  d->driver_features);
+	if (!ret && mode == START_GUESS)
+		ret = virtq_start(vq, info.num, info.desc_addr, info.driver_addr,
+				  info.device_addr, vq->used_idx,
+				  d->driver_features);
+	if (ret)
+		return ret;
+	ret = virtq_attach_log(vq, vduse_state_log(&vd->state, index),
+			       mode == START_RESUME, heads, d->vq_size_max);
+	if (ret < 0)
+		return ret;
+	*nr_heads = MIN((unsigned int)ret, d->vq_size_max);
+	return vduse_setup_kick(vd, index);
+}
+
+/*
+ * DRIVER_OK (or a resume): bring every ready queue into service, hand the
+ * model what an earlier vdused left in flight, then look at every queue
+ * once: kicks sent before our kick eventfd was installed are lost.
+ */
+static void vduse_start(struct vduse_device *vd, enum start_mode mode)
+{
+	struct vdev *d = &vd->vdev;
+	unsigned int nr[VDEV_MAX_VQS] = { 0 }, i, j, started = 0, redo = 0;
+	uint16_t *heads;
+	char why[192];
+	int ret;
+
+	heads = calloc((size_t)d->nr_vqs * d->vq_size_max, sizeof(*heads));
+	if (!heads) {
+		vdev_needs_reset(d, "out of memory starting queues");
+		return;
+	}
+	d->state = VDEV_RUNNING;
+	for (i = 0; i < d->nr_vqs; i++) {
+		ret = vduse_start_vq(vd, i, mode, heads + i * d->vq_size_max, &nr[i]);
+		if (ret) {
+			snprintf(why, sizeof(why), "vq%u: cannot start: %s", i,
+				 d->vqs[i].err[0] ? d->vqs[i].err : strerror(-ret));
+			goto needs_reset;
+		}
+		started += d->vqs[i].num != 0;
+	}
+	if (d->ops->start(d)) {
+		snprintf(why, sizeof(why), "%s model failed to start", d->ops->kind);
+		goto needs_reset;
+	}
+	for (i = 0; i < d->nr_vqs; i++) {
+		for (j = 0; j < nr[i] && d->state == VDEV_RUNNING; j++)
+			d->ops->resubmit(d, &d->vqs[i], heads[i * d->vq_size_max + j]);
+		redo += nr[i];
+	}
+	free(heads);
+	dev_info(d->name, "driver ok: %u of %u queues running, features %#llx",
+		 started, d->nr_vqs, (unsigned long long)d->driver_features);
+	if (mode == START_RESUME)
+		dev_info(d->name, "resumed after restart: %u requests redone", redo);
+	for (i = 0; i < d->nr_vqs && d->state == VDEV_RUNNING; i++)
+		if (d->vqs[i].num)
+			d->ops->queue_kick(d, &d->vqs[i]);
+	return;
+
+needs_reset:
+	free(heads);
+	vdev_needs_reset(d, why);
+}
+
+/* Status 0: forget the driver, its queues and its mappings. */
+static void vduse_reset(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+	unsigned int i;
+
+	if (d->state == VDEV_RUNNING || d->state == VDEV_NEEDS_RESET)
+		d->ops->stop(d);
+	for (i = 0; i < d->nr_vqs; i++)
+		virtq_stop(&d->vqs[i]);
+	iova_reset(&d->iova);
+	d->state = VDEV_STOPPED;
+	d->status = 0;
+	d->driver_features = 0;
+	dev_info(d->name, "reset");
+}
+
+static uint64_t vduse_driver_features(struct vduse_device *vd)
+{
+	uint64_t f = 0;
+
+	if (ioctl(vd->fd, VDUSE_DEV_GET_FEATURES, &f))
+		dev_info(vd->vdev.name, "GET_FEATURES: %s", strerror(errno));
+	return f;
+}
+
+/*
+ * The driver wrote the status register.  Returns true when the queues
+ * must start once the kernel has our answer (it only accepts interrupts
+ * after that).
+ */
+static bool vduse_set_status(struct vduse_device *vd, uint8_t status)
+{
+	struct vdev *d = &vd->vdev;
+	uint8_t old = d->status;
+
+	dev_dbg(d->name, "status %#x -> %#x", old, status);
+	if (!status) {
+		vduse_reset(vd);
+		vd->state.st->status = 0;
+		return false;
+	}
+	if ((status & S_FEATURES_OK) && !(old & S_FEATURES_OK)) {
+		d->driver_features = vduse_driver_features(vd);
+		dev_dbg(d->name, "features ok: %#llx",
+			(unsigned long long)d->driver_features);
+	}
+	d->status = status | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	vd->state.st->status = status;
+	return (status & S_DRIVER_OK) && !(old & S_DRIVER_OK) &&
+	       d->state == VDEV_STOPPED;
+}
+
+static uint16_t vduse_vq_avail(struct vduse_device *vd, uint32_t index)
+{
+	struct vduse_vq_info info = { .index = index };
+
+	if (index < vd->vdev.nr_vqs && vd->vdev.vqs[index].num)
+		return vd->vdev.vqs[index].last_avail;
+	if (ioctl(vd->fd, VDUSE_VQ_GET_INFO, &info))
+		return 0;
+	return info.split.avail_index;
+}
+
+/* Answer one control message; returns true if queues must start after. */
+static bool vduse_handle(struct vduse_device *vd,
+			 const struct vduse_dev_request *req,
+			 struct vduse_dev_response *resp)
+{
+	resp->request_id = req->request_id;
+	resp->result = VDUSE_REQ_RESULT_OK;
+	switch (req->type) {
+	case VDUSE_GET_VQ_STATE:
+		resp->vq_state.index = req->vq_state.index;
+		resp->vq_state.split.avail_index =
+			vduse_vq_avail(vd, req->vq_state.index);
+		return false;
+	case VDUSE_SET_STATUS:
+		return vduse_set_status(vd, req->s.status);
+	case VDUSE_UPDATE_IOTLB:
+		dev_dbg(vd->vdev.name, "iotlb update [%#llx, %#llx]",
+			(unsigned long long)req->iova.start,
+			(unsigned long long)req->iova.last);
+		iova_invalidate(&vd->vdev.iova, req->iova.start, req->iova.last);
+		return false;
+	default:
+		dev_info(vd->vdev.name, "unknown control message %u", req->type);
+		resp->result = VDUSE_REQ_RESULT_FAILED;
+		return false;
+	}
+}
+
+static void vduse_messages(struct loop_source *src, uint32_t events)
+{
+	struct vduse_device *vd = container_of(src, struct vduse_device, msg);
+	struct vduse_dev_request req;
+	struct vduse_dev_response resp;
+	bool start;
+
+	if (events & EPOLLERR) {
+		/* The kernel gave up on us (a message timed out). */
+		dev_info(vd->vdev.name, "device is broken (control message timeout); ignoring it");
+		loop_unwatch(src);
+		return;
+	}
+	while (read(vd->fd, &req, sizeof(req)) == sizeof(req)) {
+		memset(&resp, 0, sizeof(resp));
+		start = vduse_handle(vd, &req, &resp);
+		if (write(vd->fd, &resp, sizeof(resp)) != sizeof(resp))
+			dev_info(vd->vdev.name, "reply to message %u: %s",
+				 req.request_id, strerror(errno));
+		if (start)
+			vduse_start(vd, START_FRESH);
+	}
+}
+
+static void vduse_unwatch(struct vduse_device *vd)
+{
+	unsigned int i;
+
+	for (i = 0; i < vd->vdev.nr_vqs; i++) {
+		if (vd->kicks[i].src.fd < 0)
+			continue;
+		loop_unwatch(&vd->kicks[i].src);
+		close(vd->kicks[i].src.fd);
+		vd->kicks[i].src.fd = -1;
+	}
+	if (vd->msg.fd >= 0)
+		loop_unwatch(&vd->msg);
+	vd->msg.fd = -1;
+}
+
+static int vduse_watch(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_vqs; i++) {
+		struct vduse_kick *k = &vd->kicks[i];
+
+		k->dev = vd;
+		k->index = i;
+		k->src.handle = vduse_kick;
+		k->src.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (k->src.fd < 0)
+			return -errno;
+		ret = loop_watch(&k->src, EPOLLIN);
+		if (ret)
+			return ret;
+	}
+	vd->msg.fd = vd->fd;
+	vd->msg.handle = vduse_messages;
+	return loop_watch(&vd->msg, EPOLLIN);
+}
+
+/* New device: queue sizes, and the bounce buffer before anyone attaches. */
+static int vduse_setup_new(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+	char path[256], val[32];
+	unsigned int i;
+
+	for (i = 0; i < d->nr_vqs; i++) {
+		struct vduse_vq_config c = { .index = i, .max_size = d->vq_size_max };
+
+		if (ioctl(vd->fd, VDUSE_VQ_SETUP, &c))
+			return -errno;
+	}
+	if (vd->bus == VDPA_BUS_VIRTIO && CONFIG_VDUSED_BOUNCE_SIZE_MIB != 64) {
+		snprintf(path, sizeof(path), "/sys/class/vduse/%s/bounce_size", d->name);
+		snprintf(val, sizeof(val), "%lu", (unsigned long)CONFIG_VDUSED_BOUNCE_SIZE_MIB << 20);
+		if (sysfs_write(path, val))
+			dev_info(d->name, "cannot set bounce size to %s", val);
+	}
+	return 0;
+}
+
+/*
+ * An earlier vdused served this device and died.  The kernel kept the
+ * device, its queues and any unanswered messages; the state file kept
+ * where each queue stood.  Pick up from there.
+ */
+static void vduse_resume(struct vduse_device *vd, bool have_state)
+{
+	struct vdev *d = &vd->vdev;
+	uint8_t status = vd->state.st->status;
+
+	d->driver_features = vduse_driver_features(vd);
+	if (!have_state) {
+		struct vduse_vq_info info = { .index = 0 };
+
+		/* No record: judge from the kernel, assuming nothing in flight. */
+		status = 0;
+		if (d->driver_features && !ioctl(vd->fd, VDUSE_VQ_GET_INFO, &info) &&
+		    info.ready)
+			status = S_ACK | VIRTIO_CONFIG_S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
+		vd->state.st->status = status;
+	}
+	d->status = status;
+	dev_info(d->name, "reopened after a restart (status %#x)", status);
+	if (!(status & S_DRIVER_OK))
+		return;
+	if (!have_state)
+		dev_info(d->name, "no state file: assuming no request was in flight");
+	vduse_start(vd, have_state ? START_RESUME : START_GUESS);
+}
+
+int vduse_device_open(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+	bool have_state;
+	char path[256];
+	unsigned int i;
+	int ret;
+
+	vd->fd = -1;
+	vd->msg.fd = -1;
+	d->transport = &vduse_transport;
+	for (i = 0; i < d->nr_vqs; i++) {
+		d->vqs[i].index = i;
+		d->vqs[i].iova = &d->iova;
+		vd->kicks[i].src.fd = -1;
+	}
+	ret = vduse_create_dev(d->name, d->device_id, d->features, d->nr_vqs,
+			       d->config, d->config_size);
+	vd->resumed = ret == -EEXIST;
+	if (ret && !vd->resumed) {
+		dev_info(d->name, "VDUSE_CREATE_DEV: %s", strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "/dev/vduse/%s", d->name);
+	vd->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (vd->fd < 0) {
+		ret = -errno;
+		dev_info(d->name, "open %s: %s", path, strerror(errno));
+		goto err_destroy;
+	}
+	vd->tlb.fd = vd->fd;
+	iova_init(&d->iova, &vduse_iotlb_ops, &vd->tlb);
+	ret = vd->resumed ? 0 : vduse_setup_new(vd);
+	if (ret)
+		goto err_close;
+	ret = vduse_state_open(&vd->state, d->name, d->nr_vqs, d->features,
+			       d->vq_size_max, vd->resumed);
+	if (ret < 0)
+		goto err_close;
+	have_state = ret == 1;
+	ret = vduse_watch(vd);
+	if (ret)
+		goto err_close;
+	if (vd->resumed)
+		vduse_resume(vd, have_state);
+	else
+		dev_info(d->name, "created: %s, %u queues of %u, features %#llx",
+			 d->ops->kind, d->nr_vqs, d->vq_size_max,
+			 (unsigned long long)d->features);
+	return 0;
+
+err_close:
+	dev_info(d->name, "setup failed: %s", strerror(-ret));
+	vduse_unwatch(vd);
+	vduse_state_close(&vd->state, d->name, false);
+	close(vd->fd);
+	vd->fd = -1;
+err_destroy:
+	if (!vd->resumed)
+		vduse_destroy_dev(d->name);
+	return ret;
+}
+
+void vduse_device_quiesce(struct vduse_device *vd)
+{
+	unsigned int i;
+
+	/* Kicks are ignored from now on; control messages are still answered. */
+	for (i = 0; i < vd->vdev.nr_vqs; i++)
+		if (vd->kicks[i].src.fd >= 0)
+			loop_unwatch(&vd->kicks[i].src);
+}
+
+unsigned int vduse_device_inflight(const struct vduse_device *vd)
+{
+	const struct vdev *d = &vd->vdev;
+
+	return d->ops && d->ops->inflight ? d->ops->inflight(d) : 0;
+}
+
+void vduse_device_collect(struct vduse_device *vd)
+{
+	if (vd->tlb.nr_retired && !vduse_device_inflight(vd))
+		vduse_iotlb_collect(&vd->tlb);
+}
+
+/*
+ * Shutdown, after the device left the bus: release everything and
+ * destroy the kernel device so that nothing of it outlives vdused.
+ */
+void vduse_device_destroy(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+	unsigned int i;
+	int ret;
+
+	if (d->state != VDEV_STOPPED)
+		d->ops->stop(d);
+	for (i = 0; i < d->nr_vqs; i++)
+		virtq_stop(&d->vqs[i]);
+	iova_reset(&d->iova);
+	vduse_iotlb_collect(&vd->tlb);
+	free(vd->tlb.retired);
+	vd->tlb.retired = NULL;
+	vduse_unwatch(vd);
+	d->ops->destroy(d);
+	vduse_state_close(&vd->state, d->name, true);
+	if (vd->fd >= 0)
+		close(vd->fd);
+	vd->fd = -1;
+	ret = vduse_destroy_dev(d->name);
+	if (ret)
+		dev_info(d->name, "VDUSE_DESTROY_DEV: %s", strerror(-ret));
+	else
+		dev_info(d->name, "destroyed");
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One VDUSE device: the kernel side of a struct vdev.  It owns
+ * /dev/vduse/NAME and answers the kernel's control messages (status,
+ * queue state, IOTLB updates), starts the queues at DRIVER_OK, turns kick
+ * eventfds into model calls and model notifications into interrupts.
+ * Nothing here waits: every fd is a loop source.
+ */
+#ifndef VDFW_VDUSE_DEVICE_H
+#define VDFW_VDUSE_DEVICE_H
+
+#include <stdbool.h>
+
+#include "../core/loop.h"
+#include "../devtable/devtable.h"
+#include "iotlb.h"
+#include "state.h"
+#include "vdev.h"
+
+struct vduse_device;
+
+struct vduse_kick {
+	struct loop_source src;		/* eventfd the kernel signals */
+	struct vduse_device *dev;
+	unsigned int index;
+};
+
+struct vduse_device {
+	struct vdev vdev;		/* filled by the model first */
+	enum vdpa_bus bus;
+	int fd;				/* /dev/vduse/NAME, -1 if none */
+	bool resumed;			/* picked up from an earlier vdused */
+	struct loop_source msg;
+	struct vduse_kick kicks[VDEV_MAX_VQS];
+	struct vduse_iotlb tlb;
+	struct vduse_state_file state;
+};
+
+/*
+ * Create the VDUSE device the model described in vd->vdev (or reopen it
+ * when an earlier vdused left it behind) and start answering it.
+ */
+int vduse_device_open(struct vduse_device *vd);
+/* Close, destroy the kernel device, release the model.  Not attached! */
+void vduse_device_destroy(struct vduse_device *vd);
+/* Stop taking requests from the rings (shutdown). */
+void vduse_device_quiesce(struct vduse_device *vd);
+/* Requests still in a backend. */
+unsigned int vduse_device_inflight(const struct vduse_device *vd);
+/* Unmap retired IOVA regions if nothing can point into them any more. */
+void vduse_device_collect(struct vduse_device *vd);
+
+#endif
