@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/kconfig.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -195,6 +196,8 @@ int main(int argc, char **argv)
 	ret = loop_init();
 	if (!ret)
 		ret = signals_init();
+	if (!ret)
+		ret = fault_init();
 	if (ret) {
 		pr_info("error: event loop: %s", strerror(-ret));
 		return 1;

@@ -43,12 +43,47 @@ $(UNIT_OBJ)/test_%: $(UNIT_OBJ)/test_%.o $(UNIT_HELPER_OBJS) $(UNIT_OBJ)/libvdus
 
 -include $(UNIT_LIB_OBJS:.o=.d) $(UNIT_HELPER_OBJS:.o=.d) $(UNIT_TESTS:=.d)
 
+# Keep the test objects between runs.
+.SECONDARY: $(UNIT_TESTS:=.o)
+
 unit-tests-build: $(UNIT_TESTS)
 
 unit-tests: unit-tests-build
 	$(Q)mkdir -p $(TESTS_OUT)
 	$(Q)$(SRC)/tests/unit/run.sh $(UNIT_TESTS) | tee $(TESTS_OUT)/unit.results
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/unit.results
+
+#
+# The guest tests' vdused: the daemon's own objects, linked with a table
+# that adds tests/qemu/devices.config to the board's (a read-only device, a
+# vhost one), so the product image keeps exactly the board's table.
+#
+TEST_VDUSED_OBJ := $(TESTS_OBJ)/vdused
+TEST_VDUSED := $(TEST_VDUSED_OBJ)/vdused
+
+$(TEST_VDUSED_OBJ)/.config: $(CONFIG) $(SRC)/tests/qemu/devices.config $(AUTOCONF_MK)
+	$(Q)mkdir -p $(@D)
+	$(Q)cat $(CONFIG) $(SRC)/tests/qemu/devices.config > $@
+	$(Q)$(KCONFIG_ENV) KCONFIG_CONFIG=$@ kconfig-conf --olddefconfig Kconfig >/dev/null
+
+$(TEST_VDUSED_OBJ)/devtable.c: $(TEST_VDUSED_OBJ)/.config $(SRC)/runtime/devtable/gen-devtable.py
+	@$(call msg,GEN,test devtable.c)
+	$(Q)python3 $(SRC)/runtime/devtable/gen-devtable.py $< $@
+
+$(TEST_VDUSED_OBJ)/devtable.o: $(TEST_VDUSED_OBJ)/devtable.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
+	$(Q)$(VDUSED_CC) $(VDUSED_CFLAGS) -c -o $@ $<
+
+$(TEST_VDUSED): $(filter-out $(RUNTIME_OBJ)/devtable.o,$(VDUSED_OBJS)) $(TEST_VDUSED_OBJ)/devtable.o
+	@$(call msg,LD,test vdused)
+	$(Q)$(VDUSED_CC) $(VDUSED_LDFLAGS) -o $@ $^
+
+# Static test tools that run in the guest (tests/tools/*.c, one binary each).
+TEST_TOOLS := $(patsubst $(SRC)/tests/tools/%.c,$(TESTS_OBJ)/tools/%,$(wildcard $(SRC)/tests/tools/*.c))
+
+$(TESTS_OBJ)/tools/%: $(SRC)/tests/tools/%.c $(KERNEL_HDR)/.installed
+	$(Q)mkdir -p $(@D)
+	@$(call msg,CC,tests/tools/$*.c)
+	$(Q)$(VDUSED_CC) -std=gnu11 -Os -static $(RUNTIME_WARN) -isystem $(KERNEL_HDR)/include -o $@ $<
 
 #
 # In-guest scenarios.  run.sh builds a test cpio per boot, appends it to
@@ -58,9 +93,10 @@ unit-tests: unit-tests-build
 QEMU_TEST_TIMEOUT ?= 900
 QEMU_TESTS_ENV = SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES) \
 	BOARD_QEMU=$(BOARD_QEMU) GEN_INIT_CPIO=$(GEN_INIT_CPIO) \
-	TIMEOUT=$(QEMU_TEST_TIMEOUT) TEST_TOOLS="$(TEST_TOOLS)"
+	TIMEOUT=$(QEMU_TEST_TIMEOUT) TEST_TOOLS="$(TEST_TOOLS)" \
+	TEST_VDUSED=$(TEST_VDUSED)
 
-qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS)
+qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS) $(TEST_VDUSED)
 	$(Q)mkdir -p $(TESTS_OUT)
 	$(Q)$(QEMU_TESTS_ENV) $(SRC)/tests/qemu/run.sh $(BOOTS) | tee $(TESTS_OUT)/qemu.results
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/qemu.results

@@ -302,6 +302,12 @@ static void file_close(struct blk_backend *be)
 	loop_unwatch(&fb->src);
 	uring_exit(&fb->ring);
 	close(fb->src.fd);
+	/*
+	 * Shutdown: whatever the driver wrote without a FLUSH reaches the
+	 * disk too.  Blocking is fine here: nothing is left to serve.
+	 */
+	if (fdatasync(fb->fd) && errno != EINVAL && errno != EBADF)
+		dev_info(be->name, "file: fdatasync: %s", strerror(errno));
 	close(fb->fd);
 	free(fb);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../core/compiler.h"
+#include "../core/fault.h"
 #include "../core/log.h"
 #include "../core/rundir.h"
 #include "blk_backend.h"
@@ -30,6 +31,7 @@
 
 struct ram_backend {
 	struct blk_backend be;
+	bool failed;			/* the backing tmpfs ran out */
 	uint8_t *mem;
 	uint64_t page;
 	int fd;
@@ -78,7 +80,12 @@ static void ram_zero(struct ram_backend *r, uint64_t off, uint64_t len,
 static void ram_submit(struct blk_backend *be, struct blk_io *io)
 {
 	struct ram_backend *r = to_ram(be);
+	unsigned int faults = fault_seq();
 
+	if (r->failed) {
+		blk_backend_complete(be, io, -EIO);
+		return;
+	}
 	switch (io->op) {
 	case BLK_IO_READ:
 	case BLK_IO_WRITE:
@@ -92,6 +99,17 @@ static void ram_submit(struct blk_backend *be, struct blk_io *io)
 	case BLK_IO_WRITE_ZEROES:
 		ram_zero(r, io->offset, io->len, io->unmap);
 		break;
+	}
+	/*
+	 * A page the tmpfs could not supply faulted (see core/fault.h): the
+	 * data went to a scratch page, not the disk.  Fail this request and
+	 * every later one rather than pretend.
+	 */
+	if (fault_seq() != faults && fault_within(faults, r->mem, be->size)) {
+		dev_info(be->name, "ram: %s is full: failing all I/O", r->path);
+		r->failed = true;
+		blk_backend_complete(be, io, -EIO);
+		return;
 	}
 	blk_backend_complete(be, io, 0);
 }

@@ -514,3 +514,26 @@ void vduse_device_destroy(struct vduse_device *vd)
 	else
 		dev_info(d->name, "destroyed");
 }
+
+bool vduse_device_owns(struct vduse_device *vd, const void *addr)
+{
+	struct vdev *d = &vd->vdev;
+	const uint8_t *p = addr;
+	unsigned int i;
+	char why[160];
+
+	for (i = 0; i < d->iova.nr; i++) {
+		const struct iova_map *m = &d->iova.maps[i];
+
+		if (p < m->host || p > m->host + (m->last - m->start))
+			continue;
+		snprintf(why, sizeof(why),
+			 "bus error reading IOVA %#llx: the driver never backed it",
+			 (unsigned long long)(m->start + (p - m->host)));
+		vdev_needs_reset(d, why);
+		/* Our scratch page now shadows that IOVA: forget the mapping. */
+		iova_reset(&d->iova);
+		return true;
+	}
+	return false;
+}

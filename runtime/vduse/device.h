@@ -47,6 +47,12 @@ void vduse_device_destroy(struct vduse_device *vd);
 void vduse_device_quiesce(struct vduse_device *vd);
 /* Requests still in a backend. */
 unsigned int vduse_device_inflight(const struct vduse_device *vd);
+/*
+ * If host address @addr is in this device's driver memory, a contained
+ * SIGBUS hit it: the driver pointed us at memory it never backed.  Puts
+ * the device into NEEDS_RESET and returns true.
+ */
+bool vduse_device_owns(struct vduse_device *vd, const void *addr);
 /* Unmap retired IOVA regions if nothing can point into them any more. */
 void vduse_device_collect(struct vduse_device *vd);
 

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../core/fault.h"
 #include "../core/log.h"
 #include "../core/rundir.h"
 #include "../core/sysfs.h"
@@ -206,8 +207,24 @@ void devices_signal(int signo)
 	(void)signo;
 }
 
+/* A contained SIGBUS in some device's driver memory breaks that device. */
+static void devices_faults(void)
+{
+	unsigned int i;
+	void *addr;
+
+	while (fault_take(&addr)) {
+		for (i = 0; i < nr_devs; i++)
+			if (vduse_device_owns(devs[i], addr))
+				break;
+		if (i == nr_devs)
+			pr_info("contained a bus error at %p outside driver memory", addr);
+	}
+}
+
 void devices_tick(void)
 {
+	devices_faults();
 	for_each_device(vduse_device_collect);
 }
 

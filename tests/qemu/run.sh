@@ -41,6 +41,8 @@ pack() { # pack BOOT LIST -> writes the cpio list for BOOT's test payload
 	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
 		echo "file /usr/lib/vdfw-tests/$s.sh $here/$s.sh 0755 0 0"
 	done
+	# The test table's vdused replaces the image's (see tests.mk).
+	echo "file /sbin/vdused $TEST_VDUSED 0755 0 0"
 	[ -x /sbin/e2fsck.static ] && echo "file /sbin/e2fsck /sbin/e2fsck.static 0755 0 0"
 	for t in $TEST_TOOLS; do
 		echo "file /usr/bin/${t##*/} $t 0755 0 0"

@@ -3,6 +3,9 @@
 # run.sh TEST_BINARY... : run each unit-test binary.  A binary prints one
 # PASS/FAIL line per test; one that dies early (sanitizer report, crash)
 # gets a FAIL line of its own with the tail of what it printed.
+# Daemon state (RAM disks, logs) goes to a scratch directory, not /run.
+export VDUSED_RUN_DIR=$(mktemp -d)
+trap 'rm -rf "$VDUSED_RUN_DIR"' EXIT
 for t in "$@"; do
 	name=${t##*/}
 	out=$(mktemp)

@@ -3,7 +3,6 @@
  * virtio-blk model against the simulated driver, on the ram, null and file
  * backends (the file backend through the real io_uring, eventfd and loop).
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
@@ -32,24 +31,19 @@ CHECK_MAIN_DEFS("test_blk");
 #define QSIZE 64
 #define BIT(b) (1ULL << (b))
 
-/* ---- the VDUSE layer's part, as far as a model sees it ---- */
+/* ---- the transport: counts NEEDS_RESET config interrupts ---- */
 
 static int nr_broken;
 
-void vdev_needs_reset(struct vdev *d, const char *why)
+static void t_config_irq(struct vdev *d)
 {
-	(void)why;
-	if (d->state == VDEV_NEEDS_RESET)
-		return;
-	d->state = VDEV_NEEDS_RESET;
-	d->ops->stop(d);
+	(void)d;
+	nr_broken++;
 }
 
-void vdev_vq_broken(struct vdev *d, struct virtq *vq)
-{
-	nr_broken++;
-	vdev_needs_reset(d, vq->err);
-}
+static const struct vdev_transport_ops t_transport = {
+	.config_irq = t_config_irq,
+};
 
 /* ---- one device under test ---- */
 
@@ -95,6 +89,7 @@ static int t_setup_cfg(struct tdev *t, uint64_t mask)
 	}
 	t->d.driver_features = t->d.features & ~mask;
 	t->d.state = VDEV_RUNNING;
+	t->d.transport = &t_transport;
 	nr_broken = 0;
 	return t->d.ops->start(&t->d);
 }
@@ -324,7 +319,7 @@ TEST(features_and_config)
 	memset(&c, 0, sizeof(c));
 	memcpy(&c, T.d.config, T.d.config_size);
 	CHECK_EQ(le64toh(c.capacity), CAP_SECTORS);
-	CHECK_EQ(le32toh(c.seg_max), BLK_SEG_MAX);
+	CHECK_EQ(le32toh(c.seg_max), MIN(BLK_SEG_MAX, QSIZE - 2));
 	CHECK_EQ(le32toh(c.size_max), BLK_SIZE_MAX);
 	CHECK_EQ(le32toh(c.blk_size), 512);
 	CHECK_EQ(c.physical_block_exp, 3);

@@ -5,7 +5,6 @@
  * swapped for one that cannot do the operation, /dev/full, RLIMIT_FSIZE,
  * a file that shrank, a full tmpfs.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
