@@ -9,7 +9,7 @@ TESTS_OBJ := $(BUILD)/tests
 TESTS_OUT := $(O)/tests
 UNIT_OBJ := $(TESTS_OBJ)/unit
 
-DEPS_PKGS += e2fsck-static
+DEPS_PKGS += e2fsck-static e2fsprogs
 
 #
 # Unit tests: each tests/unit/test_*.c is one binary, linked with every

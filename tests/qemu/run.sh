@@ -26,8 +26,8 @@ header() { # header FILE KEY DEFAULT
 	echo "${v:-$3}"
 }
 
-pack() { # pack BOOT LIST -> writes the cpio list for BOOT's test payload
-	boot=$1
+pack() { # pack BOOT OVERLAY: the cpio list of BOOT's test payload
+	boot=$1 overlay=$2
 	echo "dir /usr 0755 0 0"
 	echo "dir /usr/lib 0755 0 0"
 	echo "dir /usr/lib/vdfw-tests 0755 0 0"
@@ -47,11 +47,20 @@ pack() { # pack BOOT LIST -> writes the cpio list for BOOT's test payload
 	for t in $TEST_TOOLS; do
 		echo "file /usr/bin/${t##*/} $t 0755 0 0"
 	done
+	[ "$overlay" = - ] && return
+	(cd "$here/overlay/$overlay" && find . -mindepth 1 | sort) | while read -r p; do
+		f=$here/overlay/$overlay/${p#./}
+		if [ -d "$f" ]; then
+			echo "dir ${p#.} 0755 0 0"
+		else
+			echo "file ${p#.} $f $(stat -c %a "$f") 0 0"
+		fi
+	done
 }
 
-run_boot() { # run_boot BOOT EXTRA...
-	boot=$1
-	shift
+run_boot() { # run_boot BOOT OVERLAY EXTRA...
+	boot=$1 overlay=$2
+	shift 2
 	# Plan: "name timeout" lines, by "# order:" (default 50), then name.
 	for s in "$here"/*.sh; do
 		n=${s##*/}
@@ -60,12 +69,15 @@ run_boot() { # run_boot BOOT EXTRA...
 			echo "$(header "$s" order 50) ${n%.sh} $(header "$s" timeout 120)"
 	done | sort -k1,1n -k2,2 | cut -d' ' -f2- > "$work/$boot.plan"
 	[ -s "$work/$boot.plan" ] || return 0
-	pack "$boot" > "$work/$boot.list"
+	pack "$boot" "$overlay" > "$work/$boot.list"
 	"$GEN_INIT_CPIO" -t 0 "$work/$boot.list" | gzip -n > "$work/$boot.cpio.gz" || {
 		echo "FAIL $boot/pack: cannot build the test cpio"; return 0; }
 	cat "$IMAGES/rootfs.cpio.gz" "$work/$boot.cpio.gz" > "$work/$boot.initrd"
 	extra=$(echo "$*" | sed "s|@DISK@|$disk|g")
-	case "$extra" in *"$disk"*) [ -e "$disk" ] || truncate -s 256M "$disk" ;; esac
+	case "$extra" in *"$disk"*)
+		[ -e "$disk" ] || { truncate -s 256M "$disk" && /sbin/mke2fs -q -F -t ext4 "$disk"; } ||
+			{ echo "FAIL $boot/disk: cannot make $disk"; return 0; } ;;
+	esac
 	console=$logs/$boot.log
 	QEMU_EXTRA="$extra" timeout -k 10 "$TIMEOUT" "$BOARD_QEMU" "$IMAGES/bzImage" \
 		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot" </dev/null >"$console" 2>&1
@@ -75,7 +87,8 @@ run_boot() { # run_boot BOOT EXTRA...
 	case $rc in
 	0) why="QEMU exited 0 (guest powered off)" ;;
 	124|137) why="guest timed out after ${TIMEOUT}s" ;;
-	1) why="guest kernel panic (pvpanic)" ;;
+	1) why="QEMU exited with status 1"
+	   grep -q "Kernel panic" "$console" && why="guest kernel panic (pvpanic)" ;;
 	*) why="QEMU exited with status $rc" ;;
 	esac
 	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
@@ -91,9 +104,9 @@ run_boot() { # run_boot BOOT EXTRA...
 }
 
 rm -f "$work"/*.plan
-grep -v '^#' "$here/boots.conf" | grep . | while read -r boot extra; do
+grep -v '^#' "$here/boots.conf" | grep . | while read -r boot overlay extra; do
 	if [ $# -gt 0 ]; then
 		case " $* " in *" $boot "*) ;; *) continue ;; esac
 	fi
-	run_boot "$boot" $extra
+	run_boot "$boot" "$overlay" $extra
 done
