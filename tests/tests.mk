@@ -122,3 +122,52 @@ test: deps
 	$(SRC)/tests/report.sh $(TESTS_OUT)/*.results $(TESTS_OUT)/*.error
 
 .PHONY: unit-tests unit-tests-build qemu-tests build-tests test
+
+#
+# Fuzz targets: each tests/fuzz/fuzz_*.c is a libFuzzer binary (clang)
+# linked with the runtime and the unit-test helpers.  make fuzz runs each
+# for FUZZ_SECONDS from its saved corpus; a crash or sanitizer report is a
+# FAIL and leaves the reproducer in $(O)/fuzz/<target>/.
+#
+FUZZ_OBJ := $(TESTS_OBJ)/fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := $(wildcard $(SRC)/tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(patsubst $(SRC)/tests/fuzz/%.c,$(FUZZ_OBJ)/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst runtime/%.c,$(FUZZ_OBJ)/runtime/%.o,$(RUNTIME_LIB_SRCS))
+FUZZ_HELPER_OBJS := $(patsubst $(SRC)/tests/unit/%.c,$(FUZZ_OBJ)/%.o,$(UNIT_HELPER_SRCS))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all $(RUNTIME_WARN) $(RUNTIME_INC) -I$(SRC)/tests/unit
+
+DEPS_PKGS += clang
+
+$(FUZZ_OBJ)/runtime/%.o: $(SRC)/runtime/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJ)/%.o: $(SRC)/tests/unit/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJ)/libvdused.a: $(FUZZ_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OBJ)/fuzz_%: $(SRC)/tests/fuzz/fuzz_%.c $(FUZZ_HELPER_OBJS) $(FUZZ_OBJ)/libvdused.a
+	@$(call msg,FUZZ-CC,tests/fuzz/fuzz_$*.c)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_HELPER_OBJS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	$(Q)mkdir -p $(TESTS_OUT)
+	$(Q)for f in $(FUZZ_TARGETS); do \
+		n=$${f##*/}; d=$(O)/fuzz/$$n; mkdir -p $$d/corpus; \
+		if (cd $$d && $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus >run.log 2>&1); then \
+			echo "PASS fuzz/$$n: $$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' $$d/run.log | grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS)s"; \
+		else \
+			echo "FAIL fuzz/$$n: $$(grep -m1 -E 'ERROR|runtime error|deadly signal' $$d/run.log); see $$d/run.log"; fi; \
+	done | tee $(TESTS_OUT)/fuzz.results
+	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/fuzz.results
+
+.PHONY: fuzz fuzz-build

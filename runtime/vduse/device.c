@@ -48,17 +48,16 @@ static int vduse_config_update(struct vdev *d, unsigned int off,
 			       unsigned int len)
 {
 	struct vduse_device *vd = container_of(d, struct vduse_device, vdev);
-	struct {
-		struct vduse_config_data hdr;
-		uint8_t buf[VDEV_CONFIG_MAX];
-	} c;
+	uint8_t buf[sizeof(struct vduse_config_data) + VDEV_CONFIG_MAX]
+		__attribute__((aligned(8)));
+	struct vduse_config_data *c = (struct vduse_config_data *)buf;
 
 	if (off + len > d->config_size || !len)
 		return -EINVAL;
-	c.hdr.offset = off;
-	c.hdr.length = len;
-	memcpy(c.buf, d->config + off, len);
-	return ioctl(vd->fd, VDUSE_DEV_SET_CONFIG, &c) ? -errno : 0;
+	c->offset = off;
+	c->length = len;
+	memcpy(c->buffer, d->config + off, len);
+	return ioctl(vd->fd, VDUSE_DEV_SET_CONFIG, c) ? -errno : 0;
 }
 
 static const struct vdev_transport_ops vduse_transport = {

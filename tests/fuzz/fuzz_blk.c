@@ -8,15 +8,7 @@
  * each batch must come back complete, with a status byte the spec knows
  * and a used length no larger than what the driver made writable.
  *
- * Build and run (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *	-isystem /tmp/khdr/include -I /tmp/vdfw-autoconf -I runtime \
- *	-I tests/unit tests/fuzz/fuzz_blk.c tests/unit/simdrv.c \
- *	runtime/models/blk.c runtime/backends/ram.c runtime/backends/null.c \
- *	runtime/backends/file.c runtime/backends/uring.c \
- *	runtime/core/log.c runtime/core/loop.c \
- *	runtime/virtqueue/virtq.c runtime/virtqueue/iova.c -o fuzz_blk
- *   mkdir -p corpus && ./fuzz_blk -max_total_time=120 corpus
+ * Build and run: make fuzz (FUZZ_SECONDS=n per target, default 30).
  */
 #include <endian.h>
 #include <stdint.h>
@@ -36,19 +28,6 @@
 #define MAX_BATCH 8
 
 #define must(x) do { if (!(x)) __builtin_trap(); } while (0)
-
-void vdev_needs_reset(struct vdev *d, const char *why)
-{
-	(void)why;
-	d->state = VDEV_NEEDS_RESET;
-	d->ops->stop(d);
-}
-
-void vdev_vq_broken(struct vdev *d, struct virtq *vq)
-{
-	(void)vq;
-	vdev_needs_reset(d, "broken");
-}
 
 struct input {
 	const uint8_t *p;

@@ -8,12 +8,7 @@
  * must never crash, never hand out memory outside guest memory, and keep
  * its own bookkeeping consistent.
  *
- * Build and run (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *	-isystem /tmp/khdr/include -I runtime -I tests/unit \
- *	tests/fuzz/fuzz_virtq.c tests/unit/simdrv.c \
- *	runtime/virtqueue/virtq.c runtime/virtqueue/iova.c -o /tmp/fuzz-vq
- *   mkdir -p /tmp/corpus && /tmp/fuzz-vq -max_total_time=120 /tmp/corpus
+ * Build and run: make fuzz (FUZZ_SECONDS=n per target, default 30).
  */
 #include <endian.h>
 #include <errno.h>

@@ -572,8 +572,8 @@ static void setup(struct dev *d)
 	read_config(d);
 
 	xioctl(d, VHOST_VDPA_GET_VRING_NUM, &num_max, "VHOST_VDPA_GET_VRING_NUM");
-	if (num_max < 2)
-		fail("%s: queue size maximum %u is too small", d->path, num_max);
+	if (num_max < 4)
+		fail("%s: queue size maximum %u is below 4", d->path, num_max);
 	if (!d->num) {
 		unsigned int n = 1;
 
@@ -1051,12 +1051,31 @@ static void single(struct dev *d, uint32_t type, size_t data_off,
 	run_batch(d, &batch);
 }
 
-static void cmd_rw(struct dev *d, uint64_t sector, uint64_t count)
+/* GET_ID into a 20-byte buffer: printable, NUL padded if shorter. */
+static void get_id(struct dev *d)
 {
-	uint64_t align = d->blk_size / SECTOR;
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 	uint8_t *id = rw_ptr(d, d->off_misc);
 	unsigned int i;
+
+	memset(id, 0xee, VIRTIO_BLK_ID_BYTES);
+	single(d, VIRTIO_BLK_T_GET_ID, d->off_misc, VIRTIO_BLK_ID_BYTES);
+	memcpy(serial, id, VIRTIO_BLK_ID_BYTES);
+	serial[VIRTIO_BLK_ID_BYTES] = 0;
+	for (i = 0; serial[i]; i++)
+		if (serial[i] < 0x20 || serial[i] > 0x7e)
+			fail("GET_ID: serial byte %u is 0x%02x, not printable", i,
+			     (uint8_t)serial[i]);
+	for (; i < VIRTIO_BLK_ID_BYTES; i++)
+		if (id[i])
+			fail("GET_ID: serial is not NUL padded (byte %u is 0x%02x)",
+			     i, id[i]);
+	printf("serial '%s'\n", serial);
+}
+
+static void cmd_rw(struct dev *d, uint64_t sector, uint64_t count)
+{
+	uint64_t align = d->blk_size / SECTOR;
 
 	if (!count)
 		fail("COUNT must be at least 1");
@@ -1080,19 +1099,7 @@ static void cmd_rw(struct dev *d, uint64_t sector, uint64_t count)
 	printf("flush ok\n");
 	rw_pass(d, sector, count, false);
 
-	memset(id, 0xee, VIRTIO_BLK_ID_BYTES);
-	single(d, VIRTIO_BLK_T_GET_ID, d->off_misc, VIRTIO_BLK_ID_BYTES);
-	memcpy(serial, id, VIRTIO_BLK_ID_BYTES);
-	serial[VIRTIO_BLK_ID_BYTES] = 0;
-	for (i = 0; serial[i]; i++)
-		if (serial[i] < 0x20 || serial[i] > 0x7e)
-			fail("GET_ID: serial byte %u is 0x%02x, not printable", i,
-			     (uint8_t)serial[i]);
-	for (; i < VIRTIO_BLK_ID_BYTES; i++)
-		if (id[i])
-			fail("GET_ID: serial is not NUL padded (byte %u is 0x%02x)",
-			     i, id[i]);
-	printf("serial '%s'\n", serial);
+	get_id(d);
 	printf("rw ok: %" PRIu64 " kicks (%" PRIu64 " suppressed), %" PRIu64
 	       " interrupts\n", d->kicks, d->kicks_suppressed, d->irqs);
 }
@@ -1225,21 +1232,53 @@ static void h_write_before_read(struct dev *d)
 	printf("posting head 0: header(R) -> data(W) -> data(R) -> status(W)\n");
 }
 
+/*
+ * The index runs num + 1 entries ahead.  The ring has only num slots, so
+ * entry num is slot 0 again; otherwise every slot names a different
+ * well-formed read (one indirect table each when INDIRECT_DESC is on,
+ * else as many 3-descriptor chains as fit, reused round robin).
+ */
 static void h_avail_jump(struct dev *d)
 {
-	unsigned int i;
+	unsigned int i, chains = d->indirect ? d->num : d->num / 3;
 
-	/* Every slot names the same valid read; the index jumps too far. */
-	write_desc(d->desc, 0, h_hdr(d, VIRTIO_BLK_T_IN), 16,
-		   VRING_DESC_F_NEXT, 1);
-	write_desc(d->desc, 1, h_data(d, 0), SECTOR,
-		   VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
-	write_desc(d->desc, 2, h_status(d), 1, VRING_DESC_F_WRITE, 0);
+	for (i = 0; i < chains; i++) {
+		struct virtio_blk_outhdr *hdr = (void *)ro_ptr(d, d->ro_off_hdr +
+							       i * sizeof(*hdr));
+		uint64_t h = ro_iova(d->ro_off_hdr + i * sizeof(*hdr));
+		uint64_t data = h_data(d, i % (DATA_BYTES / SECTOR));
+		uint64_t st = rw_iova(d->off_status + i);
+
+		hdr->type = htole32(VIRTIO_BLK_T_IN);
+		hdr->ioprio = 0;
+		hdr->sector = 0;
+		*rw_ptr(d, d->off_status + i) = 0xff;
+		if (d->indirect) {
+			struct vring_desc *t = h_itab(d, i);
+
+			write_desc(t, 0, h, 16, VRING_DESC_F_NEXT, 1);
+			write_desc(t, 1, data, SECTOR,
+				   VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+			write_desc(t, 2, st, 1, VRING_DESC_F_WRITE, 0);
+			write_desc(d->desc, i, h_itab_iova(d, i),
+				   3 * sizeof(struct vring_desc),
+				   VRING_DESC_F_INDIRECT, 0);
+		} else {
+			write_desc(d->desc, 3 * i, h, 16, VRING_DESC_F_NEXT,
+				   3 * i + 1);
+			write_desc(d->desc, 3 * i + 1, data, SECTOR,
+				   VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+				   3 * i + 2);
+			write_desc(d->desc, 3 * i + 2, st, 1,
+				   VRING_DESC_F_WRITE, 0);
+		}
+	}
 	for (i = 0; i < d->num; i++)
-		store16(avail_ring(d, i), 0);
+		store16(avail_ring(d, i), d->indirect ? i : 3 * (i % chains));
 	d->avail_idx = d->num + 1;
-	printf("posting avail idx %u with last_avail 0, queue size %u\n",
-	       d->avail_idx, d->num);
+	printf("posting avail idx %u with last_avail 0, queue size %u (%u "
+	       "distinct well-formed chains in the ring)\n", d->avail_idx,
+	       d->num, chains);
 }
 
 static void h_readonly_status(struct dev *d)
@@ -1380,7 +1419,7 @@ static void usage(FILE *f)
 "  -H MS     how long 'hostile' watches (default 1000)\n"
 "  -w S      watchdog: fail if a step makes no progress for S seconds\n"
 "            (default max(15, 3 x timeout))\n"
-"  -q N      queue size (power of two; default the device maximum)\n"
+"  -q N      queue size (power of two >= 4; default the device maximum)\n"
 "  -s SEED   pattern seed (default: from the clock; printed)\n"
 "  -E        do not negotiate VIRTIO_RING_F_EVENT_IDX\n"
 "  -I        do not negotiate VIRTIO_RING_F_INDIRECT_DESC\n"
@@ -1434,7 +1473,7 @@ int main(int argc, char **argv)
 			opt_watchdog_s = parse_uint(optarg, "-w", 1, 3600);
 			break;
 		case 'q':
-			opt_qsize = parse_uint(optarg, "-q", 2, 32768);
+			opt_qsize = parse_uint(optarg, "-q", 4, 32768);
 			break;
 		case 's':
 			opt_seed = parse_u64(optarg, "-s");
@@ -1502,8 +1541,10 @@ int main(int argc, char **argv)
 	       dev.device_id, dev.capacity, dev.blk_size, dev.num, dev.num_max,
 	       dev.features);
 
-	if (!strcmp(cmd, "info"))
+	if (!strcmp(cmd, "info")) {
 		print_info(&dev);
+		get_id(&dev);
+	}
 	else if (!strcmp(cmd, "rw"))
 		cmd_rw(&dev, sector, count);
 	else if (h)
