@@ -7,6 +7,8 @@ devtable.h).  This is the only place the table is parsed or checked: a bad
 entry stops the build with a message naming the device, the field and its
 Kconfig symbol, and vdused never parses text at run time.
 """
+import hashlib
+import os
 import re
 import sys
 
@@ -114,6 +116,100 @@ def parse_blk(cfg, n, names):
     }
 
 
+IFNAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,15}$')
+MAC_RE = re.compile(r'^([0-9a-fA-F]{2})(:[0-9a-fA-F]{2}){5}$')
+
+
+def derived_mac(name):
+    """Locally administered unicast address, stable for a given name."""
+    digest = hashlib.sha256(('vdfw:' + name).encode()).digest()
+    return [0x02] + list(digest[:5])
+
+
+def parse_net(cfg, n, names):
+    prefix = 'CONFIG_VDFW_NET%d' % n
+    e = Entry(cfg, prefix, 'network device %d' % n)
+    name = e.raw('NAME')
+    if not NAME_RE.match(name):
+        e.fail('NAME', '"%s" must be 1-32 of [A-Za-z0-9_.-], starting alphanumeric' % name)
+    if name in names:
+        e.fail('NAME', '"%s" is already used by %s' % (name, names[name]))
+    names[name] = 'network device %d' % n
+    e.label = 'network device %d (%s)' % (n, name)
+
+    mac_s = e.raw('MAC').strip()
+    if not mac_s:
+        mac = derived_mac(name)
+    elif not MAC_RE.match(mac_s):
+        e.fail('MAC', '"%s" is not a MAC address (aa:bb:cc:dd:ee:ff)' % mac_s)
+    else:
+        mac = [int(x, 16) for x in mac_s.split(':')]
+        if mac[0] & 1:
+            e.fail('MAC', '%s is a multicast address' % mac_s)
+        if not any(mac):
+            e.fail('MAC', 'the all-zero address is not usable')
+    mtu = e.integer('MTU', 68, 65535)
+    qsize = e.integer('QUEUE_SIZE', 4, 1024)
+    if qsize & (qsize - 1):
+        e.fail('QUEUE_SIZE', '%d is not a power of two' % qsize)
+    backend = e.raw('BACKEND').strip()
+    kind, _, arg = backend.partition(':')
+    if kind == 'tap':
+        if not IFNAME_RE.match(arg):
+            e.fail('BACKEND', 'tap needs an interface name of 1-15 characters: "%s"' % backend)
+    elif kind == 'cable':
+        if not arg:
+            e.fail('BACKEND', 'cable needs the peer device name: "%s"' % backend)
+        if arg == name:
+            e.fail('BACKEND', 'a cable cannot join %s to itself' % name)
+    else:
+        e.fail('BACKEND', 'unknown backend "%s" (tap:IFNAME or cable:PEER)' % backend)
+    bus = e.raw('BUS')
+    if bus not in ('virtio', 'vhost'):
+        e.fail('BUS', 'unknown bus driver "%s" (virtio or vhost)' % bus)
+    return {
+        'n': n, 'name': name, 'mac': mac, 'mtu': mtu, 'queue_size': qsize,
+        'kind': kind, 'arg': arg, 'link_up': e.raw('LINK_UP') == 'y',
+        'bus': bus, 'entry': e,
+    }
+
+
+def pair_cables(nets):
+    """Both ends of a cable must name each other; resolve peer indexes."""
+    index = {d['name']: i for i, d in enumerate(nets)}
+    for d in nets:
+        if d['kind'] != 'cable':
+            continue
+        peer = d['arg']
+        if peer not in index:
+            d['entry'].fail('BACKEND', 'cable peer "%s" is not a network device of the table' % peer)
+        other = nets[index[peer]]
+        if other['kind'] != 'cable' or other['arg'] != d['name']:
+            d['entry'].fail('BACKEND', 'cable to %s, but %s is "%s:%s", not "cable:%s"' % (
+                peer, peer, other['kind'], other['arg'], d['name']))
+        d['peer'] = index[peer]
+
+
+def net_c(d):
+    out = '\t{\n'
+    out += '\t\t.name = %s,\n' % c_str(d['name'])
+    out += '\t\t.mac = { %s },\n' % ', '.join('0x%02x' % b for b in d['mac'])
+    out += '\t\t.mtu = %d,\n' % d['mtu']
+    out += '\t\t.queue_size = %d,\n' % d['queue_size']
+    out += '\t\t.backend = NET_BACKEND_%s,\n' % d['kind'].upper()
+    out += '\t\t.ifname = %s,\n' % c_str(d['arg'] if d['kind'] == 'tap' else None)
+    out += '\t\t.peer = %d,\n' % d.get('peer', -1)
+    out += '\t\t.link_up = %s,\n' % ('true' if d['link_up'] else 'false')
+    out += '\t\t.bus = VDPA_BUS_%s,\n' % d['bus'].upper()
+    return out + '\t},\n'
+
+
+def net_summary(d):
+    return '%s %s:%s %s mtu%d q%d%s %s' % (
+        d['name'], d['kind'], d['arg'], ':'.join('%02x' % b for b in d['mac']),
+        d['mtu'], d['queue_size'], '' if d['link_up'] else ' link-down', d['bus'])
+
+
 def c_str(s):
     if s is None:
         return 'NULL'
@@ -159,9 +255,9 @@ def emit(out, blks, nets):
     w('};\nconst unsigned int blk_devtable_len = %d;\n\n' % len(blks))
     w('const struct net_devcfg net_devtable[] = {\n')
     for d in nets:
-        w(d['c'])
+        w(net_c(d))
     w('};\nconst unsigned int net_devtable_len = %d;\n\n' % len(nets))
-    summary = '; '.join([blk_summary(d) for d in blks] + [d['summary'] for d in nets])
+    summary = '; '.join([blk_summary(d) for d in blks] + [net_summary(d) for d in nets])
     w('const char devtable_summary[] = %s;\n' % c_str(summary))
 
 
@@ -173,13 +269,14 @@ def main():
     try:
         blks = [parse_blk(cfg, n, names) for n in range(BLK_MAX)
                 if cfg.get('CONFIG_VDFW_BLK%d' % n) == 'y']
-        nets = []
+        nets = [parse_net(cfg, n, names) for n in range(NET_MAX)
+                if cfg.get('CONFIG_VDFW_NET%d' % n) == 'y']
+        pair_cables(nets)
     except TableError as err:
         sys.stderr.write('device table: %s\n' % err)
         sys.exit(1)
     with open(sys.argv[2] + '.tmp', 'w') as out:
         emit(out, blks, nets)
-    import os
     os.replace(sys.argv[2] + '.tmp', sys.argv[2])
 
 

@@ -17,8 +17,9 @@ static int vduse_iotlb_fetch(struct iova_space *s, uint64_t iova,
 	void *host;
 
 	fd = ioctl(t->fd, VDUSE_IOTLB_GET_FD, &e);
+	/* The kernel says EINVAL for "nothing mapped there": that is EFAULT. */
 	if (fd < 0)
-		return -errno;
+		return errno == EINVAL ? -EFAULT : -errno;
 	/* mmap() needs a readable file even for write-only access. */
 	if (e.perm & VDUSE_ACCESS_RO)
 		prot |= PROT_READ;

@@ -28,7 +28,17 @@ check_bad_table block-size 'CONFIG_VDFW_BLK0_BLOCK_SIZE=1024' \
 	'block device 0 (blk0): block_size: 1024 is not 512 or 4096 (CONFIG_VDFW_BLK0_BLOCK_SIZE)'
 check_bad_table too-many-queues 'CONFIG_VDFW_BLK0_QUEUES=9' \
 	'block device 0 (blk0): queues: 9 is outside 1..8 (CONFIG_VDFW_BLK0_QUEUES)'
-check_bad_table unaligned-size 'CONFIG_VDFW_BLK1_SIZE="1000K"' \
-	'block device 1 (blk1): size: 1024000 bytes is not a multiple of the 4096-byte block'
+check_bad_table unaligned-size 'CONFIG_VDFW_BLK1_SIZE="1001K"' \
+	'block device 1 (blk1): size: 1025024 bytes is not a multiple of the 4096-byte block'
 check_bad_table bus 'CONFIG_VDFW_BLK0_BUS="pci"' \
 	'block device 0 (blk0): bus: unknown bus driver "pci"'
+check_bad_table net-bad-mac 'CONFIG_VDFW_NET2_MAC="01:00:5e:00:00:01"' \
+	'network device 2 (net2): mac: 01:00:5e:00:00:01 is a multicast address (CONFIG_VDFW_NET2_MAC)'
+check_bad_table net-mtu 'CONFIG_VDFW_NET2_MTU=67' \
+	'network device 2 (net2): mtu: 67 is outside 68..65535 (CONFIG_VDFW_NET2_MTU)'
+check_bad_table net-cable-one-sided 'CONFIG_VDFW_NET1_BACKEND="tap:x"' \
+	'network device 0 (net0): backend: cable to net1, but net1 is "tap:x", not "cable:net0" (CONFIG_VDFW_NET0_BACKEND)'
+check_bad_table net-cable-missing-peer 'CONFIG_VDFW_NET2_BACKEND="cable:nope"' \
+	'network device 2 (net2): backend: cable peer "nope" is not a network device of the table'
+check_bad_table net-name-clash 'CONFIG_VDFW_NET2_NAME="blk0"' \
+	'network device 2: name: "blk0" is already used by block device 0 (CONFIG_VDFW_NET2_NAME)'

@@ -581,8 +581,8 @@ static void setup(struct dev *d)
 		while (n * 2 <= num_max && (!opt_qsize || n * 2 <= opt_qsize))
 			n *= 2;
 		if (opt_qsize && opt_qsize != n)
-			fail("%s: -q %u: queue size must be a power of two <= %u",
-			     d->path, opt_qsize, num_max);
+			fail("%s: -q %u exceeds the device's maximum queue "
+			     "size %u", d->path, opt_qsize, num_max);
 		d->num_max = num_max;
 		d->num = n;
 		alloc_memory(d);
@@ -1351,9 +1351,11 @@ static void cmd_hostile(struct dev *d, const struct hostile *h)
 	h->post(d);
 	publish(d, 0, true);
 	start = now_ms();
-	step("hostile wait");
 	while ((t = now_ms()) - start < opt_hostile_ms) {
-		int ret = poll(p, 2, (int)(opt_hostile_ms - (t - start)));
+		int ret;
+
+		step("hostile wait");
+		ret = poll(p, 2, (int)MIN(1000, opt_hostile_ms - (t - start)));
 
 		if (ret < 0 && errno != EINTR)
 			fail("poll: %s", strerror(errno));
@@ -1474,6 +1476,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			opt_qsize = parse_uint(optarg, "-q", 4, 32768);
+			if (opt_qsize & (opt_qsize - 1))
+				usage_error("-q: %u is not a power of two",
+					    opt_qsize);
 			break;
 		case 's':
 			opt_seed = parse_u64(optarg, "-s");
