@@ -61,6 +61,19 @@ class Entry:
         return n
 
 
+def named_entry(cfg, prefix, label, names):
+    """Start reading a device: check its name is valid and unique."""
+    e = Entry(cfg, prefix, label)
+    name = e.raw('NAME')
+    if not NAME_RE.match(name):
+        e.fail('NAME', '"%s" must be 1-32 of [A-Za-z0-9_.-], starting alphanumeric' % name)
+    if name in names:
+        e.fail('NAME', '"%s" is already used by %s' % (name, names[name]))
+    names[name] = label
+    e.label = '%s (%s)' % (label, name)
+    return e, name
+
+
 def parse_size(entry, field):
     val = entry.raw(field).strip()
     m = re.match(r'^(\d+)\s*([KMGT]?)(i?B)?$', val, re.I)
@@ -73,15 +86,7 @@ def parse_size(entry, field):
 
 
 def parse_blk(cfg, n, names):
-    prefix = 'CONFIG_VDFW_BLK%d' % n
-    e = Entry(cfg, prefix, 'block device %d' % n)
-    name = e.raw('NAME')
-    if not NAME_RE.match(name):
-        e.fail('NAME', '"%s" must be 1-32 of [A-Za-z0-9_.-], starting alphanumeric' % name)
-    if name in names:
-        e.fail('NAME', '"%s" is already used by %s' % (name, names[name]))
-    names[name] = 'block device %d' % n
-    e.label = 'block device %d (%s)' % (n, name)
+    e, name = named_entry(cfg, 'CONFIG_VDFW_BLK%d' % n, 'block device %d' % n, names)
 
     bs = e.integer('BLOCK_SIZE', 0, 1 << 20)
     if bs not in (512, 4096):
@@ -127,15 +132,7 @@ def derived_mac(name):
 
 
 def parse_net(cfg, n, names):
-    prefix = 'CONFIG_VDFW_NET%d' % n
-    e = Entry(cfg, prefix, 'network device %d' % n)
-    name = e.raw('NAME')
-    if not NAME_RE.match(name):
-        e.fail('NAME', '"%s" must be 1-32 of [A-Za-z0-9_.-], starting alphanumeric' % name)
-    if name in names:
-        e.fail('NAME', '"%s" is already used by %s' % (name, names[name]))
-    names[name] = 'network device %d' % n
-    e.label = 'network device %d (%s)' % (n, name)
+    e, name = named_entry(cfg, 'CONFIG_VDFW_NET%d' % n, 'network device %d' % n, names)
 
     mac_s = e.raw('MAC').strip()
     if not mac_s:

@@ -95,6 +95,17 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 		tr -d '\r' < "$console" | grep -qE "vdfw-test: (PASS|FAIL) $s(:|\$)" ||
 			echo "FAIL $boot/$s: no result: $why; console in $console"
 	done
+	# Clean shutdown: rcK's SIGTERM made vdused detach and destroy every
+	# device and exit 0.
+	c=$(tr -d '\r' < "$console")
+	if echo "$c" | grep -q "vdfw: vdused exited with status 0" &&
+	   ! echo "$c" | grep -q "vdused: warning: still busy" &&
+	   [ "$(echo "$c" | grep -c 'vdused: [^:]*: destroyed$')" -ge 1 ] &&
+	   [ "$(echo "$c" | grep -c 'vdused: [^:]*: destroyed$')" = "$(echo "$c" | grep -c 'vdused: [^:]*: detached$')" ]; then
+		echo "PASS $boot/shutdown: every device detached and destroyed, vdused exited 0"
+	else
+		echo "FAIL $boot/shutdown: vdused did not shut down cleanly; console in $console"
+	fi
 	if [ $rc = 0 ]; then
 		echo "PASS $boot/poweroff: $why"
 	else
