@@ -90,8 +90,9 @@ $(TESTS_OBJ)/tools/%: $(SRC)/tests/tools/%.c $(KERNEL_HDR)/.installed
 # the image's initramfs, boots through $(BOARD_QEMU) with a time limit and
 # collects each scenario's result line.
 #
-QEMU_TEST_TIMEOUT ?= 900
-QEMU_TESTS_ENV = SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES) \
+# Seconds per boot; empty: the sum of its scenarios' limits plus 180.
+QEMU_TEST_TIMEOUT ?=
+QEMU_TESTS_ENV = ONLY="$(ONLY)" SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES) \
 	BOARD_QEMU=$(BOARD_QEMU) GEN_INIT_CPIO=$(GEN_INIT_CPIO) \
 	TIMEOUT=$(QEMU_TEST_TIMEOUT) TEST_TOOLS="$(TEST_TOOLS)" \
 	TEST_VDUSED=$(TEST_VDUSED)

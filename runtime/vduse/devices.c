@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/virtio_ids.h>
 
 #include "../core/fault.h"
 #include "../core/log.h"
@@ -21,6 +22,7 @@
 #include "../core/sysfs.h"
 #include "../devtable/devtable.h"
 #include "../models/blk.h"
+#include "../models/net.h"
 #include "device.h"
 #include "devices.h"
 #include "netlink.h"
@@ -47,7 +49,9 @@ static void for_each_device(void (*fn)(struct vduse_device *vd))
 		fn(devs[i]);
 }
 
-static int device_add_blk(const struct blk_devcfg *cfg)
+/* One table entry: the model describes the device, then VDUSE creates it. */
+static int device_add(int (*model_init)(struct vdev *d, const void *cfg),
+		      const void *cfg, enum vdpa_bus bus)
 {
 	struct vduse_device *vd;
 	int ret;
@@ -55,8 +59,8 @@ static int device_add_blk(const struct blk_devcfg *cfg)
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)
 		return -ENOMEM;
-	vd->bus = cfg->bus;
-	ret = blk_model_init(&vd->vdev, cfg);
+	vd->bus = bus;
+	ret = model_init(&vd->vdev, cfg);
 	if (ret)
 		goto free_vd;
 	ret = vduse_device_open(vd);
@@ -118,15 +122,31 @@ static int bus_start(enum bus_job job)
 	return 0;
 }
 
+static int blk_init(struct vdev *d, const void *cfg)
+{
+	return blk_model_init(d, cfg);
+}
+
+static int net_init(struct vdev *d, const void *cfg)
+{
+	return net_model_init(d, cfg);
+}
+
 int devices_start(void)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < blk_devtable_len; i++) {
-		ret = device_add_blk(&blk_devtable[i]);
+		ret = device_add(blk_init, &blk_devtable[i], blk_devtable[i].bus);
 		if (ret)
 			pr_info("%s: not served: %s", blk_devtable[i].name, strerror(-ret));
+	}
+	/* net_devtable entries themselves: cable ends pair by table index. */
+	for (i = 0; i < net_devtable_len; i++) {
+		ret = device_add(net_init, &net_devtable[i], net_devtable[i].bus);
+		if (ret)
+			pr_info("%s: not served: %s", net_devtable[i].name, strerror(-ret));
 	}
 	if (!nr_devs) {
 		attach_done = true;
@@ -202,9 +222,41 @@ void devices_dump_stats(void)
 	pr_info("counters written to %s/<device>.stats", run_dir());
 }
 
+/*
+ * SIGUSR2: apply link requests.  <run dir>/<name>.link holds "up" or
+ * "down" (vdfw-link writes it, then signals); a net device whose file
+ * asks for a change switches its link.
+ */
+static void apply_link_request(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+	char path[256], want[8];
+	bool up;
+
+	if (d->device_id != VIRTIO_ID_NET)
+		return;
+	run_path(path, sizeof(path), d->name, ".link");
+	if (sysfs_read(path, want, sizeof(want)))
+		return;
+	if (strcmp(want, "up") && strcmp(want, "down")) {
+		dev_info(d->name, "%s: '%s' is neither up nor down", path, want);
+		return;
+	}
+	up = !strcmp(want, "up");
+	if (up == net_get_link(d))
+		return;
+	dev_info(d->name, "link %s (requested)", want);
+	net_set_link(d, up);
+}
+
 void devices_signal(int signo)
 {
-	(void)signo;
+	if (signo == SIGUSR2) {
+		for_each_device(apply_link_request);
+	} else if (signo == SIGHUP) {
+		pr_info("SIGHUP: reconnecting lost taps");
+		net_reconnect();
+	}
 }
 
 /* A contained SIGBUS in some device's driver memory breaks that device. */

@@ -67,7 +67,11 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 		[ "$n" = run.sh ] && continue
 		[ "$(boot_of "$s")" = "$boot" ] &&
 			echo "$(header "$s" order 50) ${n%.sh} $(header "$s" timeout 120)"
-	done | sort -k1,1n -k2,2 | cut -d' ' -f2- > "$work/$boot.plan"
+	done | sort -k1,1n -k2,2 | cut -d' ' -f2- |
+		while read -r name limit; do
+			# ONLY="a b": run just those scenarios (for debugging).
+			case " ${ONLY:-$name} " in *" $name "*) echo "$name $limit" ;; esac
+		done > "$work/$boot.plan"
 	[ -s "$work/$boot.plan" ] || return 0
 	pack "$boot" "$overlay" > "$work/$boot.list"
 	"$GEN_INIT_CPIO" -t 0 "$work/$boot.list" | gzip -n > "$work/$boot.cpio.gz" || {
@@ -79,14 +83,17 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 			{ echo "FAIL $boot/disk: cannot make $disk"; return 0; } ;;
 	esac
 	console=$logs/$boot.log
-	QEMU_EXTRA="$extra" timeout -k 10 "$TIMEOUT" "$BOARD_QEMU" "$IMAGES/bzImage" \
+	# The guest's time limit: every scenario's own limit, plus boot and
+	# shutdown; TIMEOUT=seconds overrides.
+	limit=${TIMEOUT:-$(awk '{ s += $2 } END { print s + 180 }' "$work/$boot.plan")}
+	QEMU_EXTRA="$extra" timeout -k 10 "$limit" "$BOARD_QEMU" "$IMAGES/bzImage" \
 		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot" </dev/null >"$console" 2>&1
 	rc=$?
 	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\) /\1 /p' |
 		sed "s#^\(PASS\|FAIL\) #\1 $boot/#"
 	case $rc in
 	0) why="QEMU exited 0 (guest powered off)" ;;
-	124|137) why="guest timed out after ${TIMEOUT}s" ;;
+	124|137) why="guest timed out after ${limit}s" ;;
 	1) why="QEMU exited with status 1"
 	   grep -q "Kernel panic" "$console" && why="guest kernel panic (pvpanic)" ;;
 	*) why="QEMU exited with status $rc" ;;

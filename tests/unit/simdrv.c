@@ -380,7 +380,7 @@ int sim_vq_used(struct sim_vq *q, uint16_t *head, uint32_t *len)
 	*len = le32toh(u->len);
 
 	/* Give the chain back: its links are in q->next already. */
-	for (i = 1; i < q->chain[id]; i++)
+	for (i = 1; i < q->chain[*head]; i++)
 		id = q->next[id];
 	q->next[id] = q->free_head;
 	q->free_head = *head;

@@ -75,3 +75,68 @@ need_devices() {
 		wait_for 10 blkdev_by_serial "$s" >/dev/null || fail "no block device with serial $s"
 	done
 }
+
+# The interface name of vdpa net device $1 (e.g. net0 -> eth0).
+netif_of() {
+	ls /sys/bus/vdpa/devices/$1/virtio*/net/ 2>/dev/null | head -1
+}
+
+# Network namespaces without `ip netns`: a sleeping process holds each.
+ns_new() {
+	unshare -n sleep 100000 >/dev/null 2>&1 &
+	echo $!
+}
+
+in_ns() { # in_ns PID COMMAND...
+	p=$1
+	shift
+	nsenter -t "$p" -n "$@"
+}
+
+# Move interface $2 into namespace $1, give it address $3 (/24), up.
+ns_addif() { # ns_addif PID IFACE ADDR
+	ip link set "$2" netns "$1" || return 1
+	in_ns "$1" ip addr add "$3/24" dev "$2" &&
+	in_ns "$1" ip link set "$2" up &&
+	in_ns "$1" ip link set lo up
+}
+
+# TCP transfer of FILE from namespace SRC to DST_ADDR (in namespace DST),
+# through busybox nc; prints the received sha256.  The listener's stdin is
+# a FIFO held open, because busybox nc stops at EOF on stdin.
+tcp_send() { # tcp_send SRC_NS DST_NS DST_ADDR PORT FILE [OUT]
+	out=${6:-/tmp/tcp.recv}
+	rm -f /tmp/tcp.fifo "$out"
+	mkfifo /tmp/tcp.fifo
+	in_ns "$2" nc -l -p "$4" < /tmp/tcp.fifo > "$out" &
+	rx=$!
+	exec 7<>/tmp/tcp.fifo
+	wait_for 10 listening "$2" "$4" || { exec 7>&-; return 1; }
+	in_ns "$1" nc "$3" "$4" < "$5"
+	wait $rx
+	exec 7>&-
+	sha256sum < "$out" | cut -d' ' -f1
+}
+
+listening() { # listening NS PORT: a TCP listener is up in NS
+	in_ns "$1" netstat -ltn | grep -q ":$2 "
+}
+
+# /sys/class/net shows the namespace that mounted /sys: ask ip instead.
+has_carrier() { # has_carrier NS IFACE
+	in_ns "$1" ip link show "$2" | grep -q LOWER_UP
+}
+
+no_carrier() { # no_carrier NS IFACE
+	in_ns "$1" ip link show "$2" | grep -q NO-CARRIER
+}
+
+pings() { # pings NS ADDR: one echo reply within 2 s
+	in_ns "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1
+}
+
+# wait_for runs a command or function, not a pipeline: these wrap the
+# conditions the scenarios poll for.
+file_bigger() { # file_bigger FILE BYTES
+	[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]
+}

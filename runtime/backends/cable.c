@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cable backend: two net devices of the table plugged into each other,
+ * like a veth pair.  A frame from one driver's TX queue is copied once,
+ * straight into the other driver's RX buffers.
+ *
+ * Pairing.  Each end registers under its net_devtable index when its model
+ * is initialised; the second end of a pair to arrive plugs the two
+ * together.  An end's carrier is "plugged in and the other end's link is
+ * administratively up", so switching one end down shows NO-CARRIER at the
+ * other, as veth does.
+ *
+ * Offloads.  The two drivers negotiate independently, so a frame may need
+ * an offload its receiver did not take.  We offer what we can always make
+ * good in software (gso.c): CSUM (the checksum is completed when the
+ * receiver lacks GUEST_CSUM), HOST_TSO4/6 and HOST_ECN (the frame is cut
+ * into segments when the receiver lacks the matching GUEST_TSO4/6 or
+ * GUEST_ECN), and the GUEST_ counterparts of all of these.  UFO is not offered either way: cutting UDP
+ * would mean IP fragmentation, and a Linux sender never produces UFO.
+ *
+ * Back-pressure.  When the receiver has no RX buffers the sender's frame
+ * is held (xmit returns -EAGAIN, the model stops consuming that TX ring)
+ * and resumed from the receiver's RX kick.  A cut frame resumes at the
+ * segment that did not fit.  Nothing waits on a receiver that is not
+ * running or whose link is down: the frame is dropped and counted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <linux/virtio_net.h>
+
+#include "../core/compiler.h"
+#include "../core/log.h"
+#include "../devtable/devtable.h"
+#include "../vduse/vdev.h"
+#include "gso.h"
+#include "net_backend.h"
+
+#define BIT(b) (1ULL << (b))
+#define CABLE_FEATURES (BIT(VIRTIO_NET_F_CSUM) |                           \
+	BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) |         \
+	BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN) |           \
+	BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |        \
+	BIT(VIRTIO_NET_F_GUEST_ECN))
+
+struct cable {
+	struct net_backend be;
+	struct cable *peer;		/* NULL until both ends exist */
+	unsigned int index;		/* in net_devtable */
+	unsigned int peer_index;
+	struct gso_tcp gso;		/* the frame being cut */
+	uint8_t seg_hdr[GSO_HDR_MAX];
+};
+
+enum cable_plan {
+	CABLE_PASS,		/* as it is: the receiver takes its offloads */
+	CABLE_CSUM,		/* complete the checksum for the receiver */
+	CABLE_SEGMENT,		/* cut it: the receiver lacks (this) TSO */
+	CABLE_DROP,
+};
+
+static struct cable *cable_ends[DEVTABLE_NET_MAX];
+
+static struct cable *to_cable(const struct net_backend *be)
+{
+	return container_of(be, struct cable, be);
+}
+
+static enum cable_plan cable_plan(const struct net_hdr *h, uint64_t rx)
+{
+	bool csum = h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	bool guest_csum = rx & BIT(VIRTIO_NET_F_GUEST_CSUM);
+	bool ecn = h->gso_type & VIRTIO_NET_HDR_GSO_ECN;
+	uint64_t tso;
+
+	switch (net_hdr_gso(h)) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return csum && !guest_csum ? CABLE_CSUM : CABLE_PASS;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		tso = BIT(VIRTIO_NET_F_GUEST_TSO4);
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		tso = BIT(VIRTIO_NET_F_GUEST_TSO6);
+		break;
+	default:
+		/* UDP: HOST_UFO is not offered, the model refused it already. */
+		return CABLE_DROP;
+	}
+	if (ecn)
+		tso |= BIT(VIRTIO_NET_F_GUEST_ECN);
+	return guest_csum && (rx & tso) == tso ? CABLE_PASS : CABLE_SEGMENT;
+}
+
+/* Deliver @f whole (completing its checksum if @csum) to @rx. */
+static int cable_pass(struct net_dev *rx, const struct net_txframe *f,
+		      bool csum)
+{
+	uint32_t len = NET_HDR_LEN + f->len;
+	struct net_rxroom room;
+	struct net_hdr h = f->hdr;
+	uint8_t raw[NET_HDR_LEN];
+	int ret;
+
+	/* The receiver's MTU, not the sender's, decides what it accepts. */
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	    f->len > NET_FRAME_MAX(net_mtu(rx))) {
+		net_rx_dropped(rx, NET_DROP_OVERSIZE);
+		return 0;
+	}
+	ret = net_rx_reserve(rx, len, false, &room);
+	if (ret == -EAGAIN)
+		return -EAGAIN;
+	if (ret == -EMSGSIZE) {
+		net_rx_dropped(rx, NET_DROP_OVERSIZE);
+		return 0;
+	}
+	if (ret)
+		return NET_DROP_PEER_DOWN;
+	net_iov_copy(room.iov, room.cnt, NET_HDR_LEN, f->iov, f->iovcnt, 0,
+		     f->len);
+	if (csum) {
+		gso_csum_complete(room.iov, room.cnt, NET_HDR_LEN, f->len,
+				  h.csum_start, h.csum_offset);
+		h.flags = 0;
+		net_rx_soft_offload(rx, 0);
+	}
+	h.num_buffers = 0;	/* the model's to fill in */
+	net_hdr_encode(&h, raw);
+	net_iov_write(room.iov, room.cnt, 0, raw, NET_HDR_LEN);
+	net_rx_commit(rx, len);
+	return 0;
+}
+
+/* Write segment @i of the frame being cut into a reserved @room. */
+static void cable_put_segment(struct cable *c, struct net_dev *rx,
+			      const struct net_txframe *f,
+			      const struct net_rxroom *room, uint32_t off,
+			      uint32_t plen)
+{
+	const struct gso_tcp *g = &c->gso;
+	size_t poff = NET_HDR_LEN + g->hdrs;
+	struct net_hdr h = { 0 };
+	uint8_t raw[NET_HDR_LEN];
+
+	net_iov_copy(room->iov, room->cnt, poff, f->iov, f->iovcnt, off,
+		     plen);
+	gso_tcp_finish(g, c->seg_hdr, plen, room->iov, room->cnt, poff);
+	net_iov_write(room->iov, room->cnt, NET_HDR_LEN, c->seg_hdr, g->hdrs);
+	/* Every checksum is complete: say so if the receiver listens. */
+	if (net_features(rx) & BIT(VIRTIO_NET_F_GUEST_CSUM))
+		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	net_hdr_encode(&h, raw);
+	net_iov_write(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
+}
+
+/* Cut @f into segments for @rx; a held frame resumes at f->resume. */
+static int cable_segment(struct cable *c, struct net_dev *rx,
+			 struct net_txframe *f)
+{
+	struct gso_tcp *g = &c->gso;
+	struct net_rxroom room;
+	uint32_t i, off, plen, len;
+	int ret;
+
+	if (!f->resume) {
+		ret = gso_tcp_parse(g, &f->hdr, f->iov, f->iovcnt, f->len);
+		if (ret)
+			return ret == -EINVAL ? NET_DROP_BAD_HDR :
+						NET_DROP_NO_OFFLOAD;
+	}
+	for (i = f->resume; i < g->segs; i++) {
+		gso_tcp_segment(g, i, c->seg_hdr, &off, &plen);
+		len = NET_HDR_LEN + g->hdrs + plen;
+		if (len - NET_HDR_LEN > NET_FRAME_MAX(net_mtu(rx))) {
+			net_rx_dropped(rx, NET_DROP_OVERSIZE);
+			continue;
+		}
+		ret = net_rx_reserve(rx, len, false, &room);
+		if (ret == -EAGAIN) {
+			f->resume = i;
+			return -EAGAIN;
+		}
+		if (ret == -EMSGSIZE) {
+			net_rx_dropped(rx, NET_DROP_OVERSIZE);
+			continue;
+		}
+		if (ret)
+			return NET_DROP_PEER_DOWN;
+		cable_put_segment(c, rx, f, &room, off, plen);
+		net_rx_commit(rx, len);
+	}
+	net_rx_soft_offload(rx, g->segs);
+	return 0;
+}
+
+static int cable_xmit(struct net_backend *be, struct net_txframe *f)
+{
+	struct cable *c = to_cable(be);
+	struct net_dev *rx;
+
+	if (!c->peer || !net_running(c->peer->be.nd))
+		return NET_DROP_PEER_DOWN;
+	rx = c->peer->be.nd;
+	if (!net_link_up(rx))
+		return NET_DROP_LINK_DOWN;
+	switch (cable_plan(&f->hdr, net_features(rx))) {
+	case CABLE_PASS:
+		return cable_pass(rx, f, false);
+	case CABLE_CSUM:
+		return cable_pass(rx, f, true);
+	case CABLE_SEGMENT:
+		return cable_segment(c, rx, f);
+	default:
+		return NET_DROP_NO_OFFLOAD;
+	}
+}
+
+/* One flush per sender batch: at most one interrupt at the receiver. */
+static void cable_xmit_done(struct net_backend *be)
+{
+	struct cable *c = to_cable(be);
+
+	if (c->peer)
+		net_rx_flush(c->peer->be.nd);
+}
+
+/* Our driver posted RX buffers: the other end's held frame may fit now. */
+static void cable_rx_kick(struct net_backend *be)
+{
+	struct cable *c = to_cable(be);
+
+	if (c->peer)
+		net_tx_resume(c->peer->be.nd);
+}
+
+static int cable_start(struct net_backend *be, uint64_t features)
+{
+	return 0;
+}
+
+/* Our driver left: a frame the other end holds for us is dropped now. */
+static void cable_stop(struct net_backend *be)
+{
+	cable_rx_kick(be);
+}
+
+static void cable_link_changed(struct net_backend *be, bool up)
+{
+	struct cable *c = to_cable(be);
+
+	if (c->peer)
+		net_carrier(c->peer->be.nd, net_link_admin(be->nd));
+}
+
+static void cable_plug(struct cable *a, struct cable *b)
+{
+	a->peer = b;
+	b->peer = a;
+	dev_info(net_name(a->be.nd), "cable: plugged into %s",
+		 net_name(b->be.nd));
+	net_carrier(a->be.nd, net_link_admin(b->be.nd));
+	net_carrier(b->be.nd, net_link_admin(a->be.nd));
+}
+
+static void cable_close(struct net_backend *be)
+{
+	struct cable *c = to_cable(be);
+	struct cable *p = c->peer;
+
+	cable_ends[c->index] = NULL;
+	if (p) {
+		p->peer = NULL;
+		c->peer = NULL;
+		net_carrier(p->be.nd, false);
+		/* Its held frame, if any, now has nowhere to go. */
+		net_tx_resume(p->be.nd);
+	}
+	free(c);
+}
+
+static void cable_dump_stats(const struct net_backend *be, int fd)
+{
+	vdev_stat(fd, "cable_plugged", to_cable(be)->peer != NULL);
+}
+
+static const struct net_backend_ops cable_ops = {
+	.kind = "cable",
+	.start = cable_start,
+	.stop = cable_stop,
+	.xmit = cable_xmit,
+	.xmit_done = cable_xmit_done,
+	.rx_kick = cable_rx_kick,
+	.link_changed = cable_link_changed,
+	.close = cable_close,
+	.dump_stats = cable_dump_stats,
+};
+
+/* @cfg's index in net_devtable, or -1 if it is not an entry of it. */
+static int cable_index(const struct net_devcfg *cfg)
+{
+	uintptr_t base = (uintptr_t)net_devtable, p = (uintptr_t)cfg;
+	size_t n = net_devtable_len;
+
+	if (p < base || p >= base + n * sizeof(*cfg) ||
+	    (p - base) % sizeof(*cfg))
+		return -1;
+	return (p - base) / sizeof(*cfg);
+}
+
+int net_cable_open(struct net_backend **bep, struct net_dev *nd,
+		   const struct net_devcfg *cfg)
+{
+	int idx = cable_index(cfg);
+	struct cable *c, *other;
+
+	if (idx < 0 || idx >= DEVTABLE_NET_MAX || cfg->peer < 0 ||
+	    (unsigned int)cfg->peer >= net_devtable_len || cfg->peer == idx ||
+	    cfg->peer >= DEVTABLE_NET_MAX)
+		return -EINVAL;
+	if (cable_ends[idx])
+		return -EBUSY;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->be.ops = &cable_ops;
+	c->be.nd = nd;
+	c->be.features = CABLE_FEATURES;
+	c->index = idx;
+	c->peer_index = cfg->peer;
+	cable_ends[idx] = c;
+	*bep = &c->be;
+	other = cable_ends[cfg->peer];
+	if (other && other->peer_index == (unsigned int)idx)
+		cable_plug(c, other);
+	else
+		dev_info(net_name(nd), "cable: waiting for %s",
+			 net_devtable[cfg->peer].name);
+	return 0;
+}
