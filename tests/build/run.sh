@@ -58,8 +58,26 @@ check_fragment_guard() {
 	fi
 }
 
+# The build writes nothing into the source tree outside O: no ignored
+# litter (objects, caches) anywhere else.
+check_clean_tree() {
+	if ! git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
+		fail clean-tree "not a git checkout; cannot tell"
+		return
+	fi
+	rel=$(realpath --relative-to="$SRC" "$O" 2>/dev/null)
+	litter=$(git -C "$SRC" status --porcelain --ignored | sed -n 's/^!! //p' |
+		grep -v "^${rel%/}/" | grep -v "^${rel%/}$")
+	if [ -n "$litter" ]; then
+		fail clean-tree "build litter in the source tree: $(echo $litter | head -c 200)"
+	else
+		pass clean-tree
+	fi
+}
+
 check_savedefconfig
 check_noop_rebuild
+check_clean_tree
 check_fragment_guard
 for t in "$SRC"/tests/build/check-*.sh; do
 	[ -f "$t" ] && . "$t"

@@ -8,7 +8,8 @@ g_if=$(netif_of net2)
 [ -d /sys/class/net/vdfwtap2 ] || fail "no tap vdfwtap2"
 A=$(ns_new)
 C=$(ns_new)
-trap 'kill $A $C 2>/dev/null' EXIT
+# A tap dies with its namespace: bring it home first, for later users.
+trap 'in_ns $C ip link set vdfwtap2 netns 1 2>/dev/null; kill $A $C 2>/dev/null' EXIT
 ns_addif $A $g_if 192.0.2.11 || fail "cannot set up $g_if"
 ns_addif $C vdfwtap2 192.0.2.12 || fail "cannot set up vdfwtap2"
 wait_for 10 has_carrier $A $g_if || fail "$g_if has no carrier with the tap up"
@@ -25,3 +26,17 @@ in_ns $C ip link set vdfwtap2 up
 wait_for 10 has_carrier $A $g_if || fail "$g_if did not get its carrier back"
 in_ns $A ping -c 2 -W 5 192.0.2.12 >/dev/null || fail "no traffic after the tap came back"
 rm -f /tmp/tap.data /tmp/tcp.recv
+
+# The tap vanishing: the device keeps running with the link down, vdused
+# lives on, and SIGHUP brings the tap back.
+pid=$(vdused_pid)
+in_ns $C ip link del vdfwtap2 || fail "cannot delete the tap"
+wait_for 10 no_carrier $A $g_if || fail "$g_if keeps its carrier after the tap was deleted"
+grep -q "net2: tap vdfwtap2 was deleted" $VDUSED_LOG || fail "vdused did not notice the tap going away"
+in_ns $A ping -c 1 -W 2 192.0.2.12 >/dev/null 2>&1
+[ "$(vdused_pid)" = "$pid" ] || fail "vdused died when the tap vanished"
+kill -HUP "$pid"
+wait_for 10 test -d /sys/class/net/vdfwtap2 || fail "SIGHUP did not create the tap again"
+ns_addif $C vdfwtap2 192.0.2.12 || fail "cannot set up the new tap"
+wait_for 10 has_carrier $A $g_if || fail "$g_if has no carrier with the new tap"
+wait_for 10 pings $A 192.0.2.12 || fail "no traffic through the new tap"
