@@ -14,6 +14,7 @@
 #include "../core/loop.h"
 #include "../devtable/devtable.h"
 #include "iotlb.h"
+#include "irqaff.h"
 #include "state.h"
 #include "vdev.h"
 
@@ -32,6 +33,7 @@ struct vduse_device {
 	bool resumed;			/* picked up from an earlier vdused */
 	struct loop_source msg;
 	struct vduse_kick kicks[VDEV_MAX_VQS];
+	struct vduse_irqaff irqaff[VDEV_MAX_VQS];
 	struct vduse_iotlb tlb;
 	struct vduse_state_file state;
 };
