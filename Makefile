@@ -182,6 +182,7 @@ help:
 	@echo '  unit-tests          - host unit tests of runtime/ (ASan + UBSan)'
 	@echo '  qemu-tests          - boot the image and run tests/qemu/ scenarios'
 	@echo '  fuzz                - build and briefly run the fuzz targets (clang)'
+	@echo '  bench-smoke         - one short bench boot: every device measured, no speed asserted'
 	@echo
 	@echo 'Cleaning:'
 	@echo '  clean               - remove vdused, rootfs and images (keeps the kernel build)'

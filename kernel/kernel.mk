@@ -41,8 +41,11 @@ $(KERNEL_TARBALL):
 
 # tinyconfig, merge, olddefconfig, then insist that every fragment option
 # survived: merge_config.sh only warns when a dependency drops one.
-# The .config is replaced only if its content changed.
-$(KERNEL_OBJ)/.config: $(KERNEL_SRC)/.extracted $(KERNEL_FRAGMENT_LIST) \
+# The .config is replaced only if its content changed (so the kernel is
+# rebuilt only then); the stamp records that the merge is current.
+$(KERNEL_OBJ)/.config: $(KERNEL_OBJ)/.config.stamp ;
+
+$(KERNEL_OBJ)/.config.stamp: $(KERNEL_SRC)/.extracted $(KERNEL_FRAGMENT_LIST) \
 		$(KERNEL_FRAGMENTS) $(SRC)/kernel/check-fragments.sh
 	@$(call msg,KCONFIG,tinyconfig + $(words $(KERNEL_FRAGMENTS)) fragments)
 	$(Q)rm -rf $(KERNEL_OBJ).cfg && mkdir -p $(KERNEL_OBJ).cfg $(KERNEL_OBJ)
@@ -51,8 +54,9 @@ $(KERNEL_OBJ)/.config: $(KERNEL_SRC)/.extracted $(KERNEL_FRAGMENT_LIST) \
 		-m -O . .config $(KERNEL_FRAGMENTS) >merge.log 2>&1 || { cat merge.log; exit 1; }
 	$(Q)$(KERNEL_MAKE) O=$(KERNEL_OBJ).cfg olddefconfig >/dev/null
 	$(Q)$(SRC)/kernel/check-fragments.sh $(KERNEL_OBJ).cfg/.config $(KERNEL_FRAGMENTS)
-	$(Q)cmp -s $(KERNEL_OBJ).cfg/.config $@ || cp $(KERNEL_OBJ).cfg/.config $@
-	$(Q)rm -rf $(KERNEL_OBJ).cfg
+	$(Q)cmp -s $(KERNEL_OBJ).cfg/.config $(KERNEL_OBJ)/.config || \
+		cp $(KERNEL_OBJ).cfg/.config $(KERNEL_OBJ)/.config
+	$(Q)rm -rf $(KERNEL_OBJ).cfg && touch $@
 
 $(KERNEL_OBJ)/$(BOARD_KERNEL_IMAGE): $(KERNEL_OBJ)/.config
 	@$(call msg,KERNEL,$(BOARD_KERNEL_ARCH) $(notdir $@) (-j$(JOBS)))

@@ -112,7 +112,7 @@ build-tests: all
 # a stage that cannot even build reports itself as one failed check.
 test: deps
 	$(Q)rm -rf $(TESTS_OUT) && mkdir -p $(TESTS_OUT)
-	$(Q)for stage in unit-tests build-tests qemu-tests; do \
+	$(Q)for stage in unit-tests fuzz build-tests qemu-tests bench-smoke; do \
 		$(call msg,TEST,$$stage); \
 		$(MAKE) -f $(SRC)/Makefile O=$(O) $$stage >$(TESTS_OUT)/$$stage.log 2>&1; rc=$$?; \
 		grep -E '^(PASS|FAIL|SKIP) ' $(TESTS_OUT)/$$stage.log; \
@@ -172,3 +172,5 @@ fuzz: fuzz-build
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/fuzz.results
 
 .PHONY: fuzz fuzz-build
+
+include $(SRC)/tests/bench/bench.mk

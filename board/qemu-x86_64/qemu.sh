@@ -16,8 +16,10 @@ set -e
 kernel=$1 initrd=$2 append=$3
 accel=${ACCEL:-tcg}
 case $accel in
-kvm) cpu=host ;;
-*) cpu=max ;;
+kvm) cpu=host idle= ;;
+# TCG runs a guest's MWAIT as a pause: idle vCPUs would spin and every
+# cross-CPU wakeup would wait for the host scheduler.  HLT idles properly.
+*) cpu=max idle=idle=halt ;;
 esac
 # shellcheck disable=SC2086 # QEMU_EXTRA is a list of arguments
 exec qemu-system-x86_64 \
@@ -26,5 +28,5 @@ exec qemu-system-x86_64 \
 	-nographic -no-reboot -nic none \
 	-device pvpanic-pci -action panic=exit-failure \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 $append" \
+	-append "console=ttyS0 quiet panic=-1 $idle $append" \
 	$QEMU_EXTRA
