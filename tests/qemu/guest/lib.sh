@@ -76,15 +76,29 @@ need_devices() {
 	done
 }
 
-# The interface name of vdpa net device $1 (e.g. net0 -> eth0).
+# The interface name of vdpa net device $1 (e.g. net0 -> eth0), once it
+# is in our namespace: a namespace an earlier scenario killed hands its
+# interfaces back from a kernel work item, some time after the kill.
 netif_of() {
-	ls /sys/bus/vdpa/devices/$1/virtio*/net/ 2>/dev/null | head -1
+	wait_for 20 netif_here "$1" >/dev/null && netif_here "$1"
+}
+
+netif_here() {
+	i=$(ls /sys/bus/vdpa/devices/$1/virtio*/net/ 2>/dev/null | head -1)
+	[ -n "$i" ] && [ -e "/sys/class/net/$i" ] && echo "$i"
 }
 
 # Network namespaces without `ip netns`: a sleeping process holds each.
+# Wait until it has really left our namespace, or a move into it would
+# be a move into our own.
 ns_new() {
 	unshare -n sleep 100000 >/dev/null 2>&1 &
+	wait_for 10 ns_differs $! >&2
 	echo $!
+}
+
+ns_differs() {
+	n=$(readlink /proc/$1/ns/net) && [ "$n" != "$(readlink /proc/self/ns/net)" ]
 }
 
 in_ns() { # in_ns PID COMMAND...
