@@ -46,6 +46,30 @@ $(VDUSED): $(VDUSED_OBJS)
 
 vdused: $(VDUSED)
 
+#
+# vdused-variant LABEL,DIR,FRAGMENT: DIR/vdused, the daemon's own objects
+# linked with a table made from the board's .config plus FRAGMENT (extra
+# devices for the guest tests or the bench), so the product image keeps
+# exactly the board's table.  Use with $(eval $(call vdused-variant,...)).
+#
+define vdused-variant
+$(2)/.config: $$(CONFIG) $(3) $$(AUTOCONF_MK)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)cat $$(CONFIG) $(3) > $$@
+	$$(Q)$$(KCONFIG_ENV) KCONFIG_CONFIG=$$@ kconfig-conf --olddefconfig Kconfig >/dev/null
+
+$(2)/devtable.c: $(2)/.config $$(SRC)/runtime/devtable/gen-devtable.py
+	@$$(call msg,GEN,$(1) devtable.c)
+	$$(Q)python3 $$(SRC)/runtime/devtable/gen-devtable.py $$< $$@
+
+$(2)/devtable.o: $(2)/devtable.c $$(AUTOCONF_H) $$(KERNEL_HDR)/.installed
+	$$(Q)$$(VDUSED_CC) $$(VDUSED_CFLAGS) -c -o $$@ $$<
+
+$(2)/vdused: $$(filter-out $$(RUNTIME_OBJ)/devtable.o,$$(VDUSED_OBJS)) $(2)/devtable.o
+	@$$(call msg,LD,$(1) vdused)
+	$$(Q)$$(VDUSED_CC) $$(VDUSED_LDFLAGS) -o $$@ $$^
+endef
+
 -include $(VDUSED_OBJS:.o=.d)
 
 .PHONY: vdused

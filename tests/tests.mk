@@ -61,21 +61,7 @@ unit-tests: unit-tests-build
 TEST_VDUSED_OBJ := $(TESTS_OBJ)/vdused
 TEST_VDUSED := $(TEST_VDUSED_OBJ)/vdused
 
-$(TEST_VDUSED_OBJ)/.config: $(CONFIG) $(SRC)/tests/qemu/devices.config $(AUTOCONF_MK)
-	$(Q)mkdir -p $(@D)
-	$(Q)cat $(CONFIG) $(SRC)/tests/qemu/devices.config > $@
-	$(Q)$(KCONFIG_ENV) KCONFIG_CONFIG=$@ kconfig-conf --olddefconfig Kconfig >/dev/null
-
-$(TEST_VDUSED_OBJ)/devtable.c: $(TEST_VDUSED_OBJ)/.config $(SRC)/runtime/devtable/gen-devtable.py
-	@$(call msg,GEN,test devtable.c)
-	$(Q)python3 $(SRC)/runtime/devtable/gen-devtable.py $< $@
-
-$(TEST_VDUSED_OBJ)/devtable.o: $(TEST_VDUSED_OBJ)/devtable.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)$(VDUSED_CC) $(VDUSED_CFLAGS) -c -o $@ $<
-
-$(TEST_VDUSED): $(filter-out $(RUNTIME_OBJ)/devtable.o,$(VDUSED_OBJS)) $(TEST_VDUSED_OBJ)/devtable.o
-	@$(call msg,LD,test vdused)
-	$(Q)$(VDUSED_CC) $(VDUSED_LDFLAGS) -o $@ $^
+$(eval $(call vdused-variant,test,$(TEST_VDUSED_OBJ),$(SRC)/tests/qemu/devices.config))
 
 # Static test tools that run in the guest (tests/tools/*.c, one binary each).
 TEST_TOOLS := $(patsubst $(SRC)/tests/tools/%.c,$(TESTS_OBJ)/tools/%,$(wildcard $(SRC)/tests/tools/*.c))

@@ -32,21 +32,7 @@ DEPS_PKGS += fio iperf3 qemu-system-common gnuplot-nox iproute2
 BENCH_VDUSED_OBJ := $(BENCH_OBJ)/vdused
 BENCH_VDUSED := $(BENCH_VDUSED_OBJ)/vdused
 
-$(BENCH_VDUSED_OBJ)/.config: $(CONFIG) $(SRC)/tests/bench/devices.config $(AUTOCONF_MK)
-	$(Q)mkdir -p $(@D)
-	$(Q)cat $(CONFIG) $(SRC)/tests/bench/devices.config > $@
-	$(Q)$(KCONFIG_ENV) KCONFIG_CONFIG=$@ kconfig-conf --olddefconfig Kconfig >/dev/null
-
-$(BENCH_VDUSED_OBJ)/devtable.c: $(BENCH_VDUSED_OBJ)/.config $(SRC)/runtime/devtable/gen-devtable.py
-	@$(call msg,GEN,bench devtable.c)
-	$(Q)python3 $(SRC)/runtime/devtable/gen-devtable.py $< $@
-
-$(BENCH_VDUSED_OBJ)/devtable.o: $(BENCH_VDUSED_OBJ)/devtable.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)$(VDUSED_CC) $(VDUSED_CFLAGS) -c -o $@ $<
-
-$(BENCH_VDUSED): $(filter-out $(RUNTIME_OBJ)/devtable.o,$(VDUSED_OBJS)) $(BENCH_VDUSED_OBJ)/devtable.o
-	@$(call msg,LD,bench vdused)
-	$(Q)$(VDUSED_CC) $(VDUSED_LDFLAGS) -o $@ $^
+$(eval $(call vdused-variant,bench,$(BENCH_VDUSED_OBJ),$(SRC)/tests/bench/devices.config))
 
 # Our own static tools for the guest (tcprr: TCP request/response rate).
 BENCH_TOOLS := $(BENCH_OBJ)/tools/tcprr

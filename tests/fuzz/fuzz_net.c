@@ -114,33 +114,6 @@ static const struct vdev_transport_ops transport = {
 	.config_update = t_config_update,
 };
 
-/* sim_vq_used() with the chain walk bounded by the head's length. */
-static int used(struct sim_vq *q, uint16_t *head, uint32_t *len)
-{
-	uint16_t idx = le16toh(READ_ONCE(q->used->idx));
-	const struct vring_used_elem *u;
-	uint32_t id, n, i;
-
-	if (idx == q->last_used)
-		return 0;
-	smp_rmb();
-	u = &q->used->ring[q->last_used & (q->num - 1)];
-	id = le32toh(u->id);
-	q->last_used++;
-	if (id >= q->num || !q->chain[id])
-		return -1;
-	*head = id;
-	*len = le32toh(u->len);
-	n = q->chain[id];
-	for (i = 1; i < n; i++)
-		id = q->next[id];
-	q->next[id] = q->free_head;
-	q->free_head = *head;
-	q->nr_free += n;
-	q->chain[*head] = 0;
-	return 1;
-}
-
 static const uint64_t feats[] = {
 	0, BIT(VIRTIO_NET_F_MRG_RXBUF),
 	BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM),
@@ -220,7 +193,7 @@ static void drain_rx(struct end *e)
 	uint32_t len, i;
 	int r;
 
-	while ((r = used(&e->rx, &head, &len)) == 1) {
+	while ((r = sim_vq_used(&e->rx, &head, &len)) == 1) {
 		must(len <= e->buf_len[head]);
 		if (!len)
 			continue;	/* a chain given back unused */
@@ -233,7 +206,7 @@ static void drain_rx(struct end *e)
 			must(h.num_buffers == 1);
 		/* The rest of the frame is published with its first buffer. */
 		for (i = 1; i < h.num_buffers; i++) {
-			must(used(&e->rx, &head, &len) == 1);
+			must(sim_vq_used(&e->rx, &head, &len) == 1);
 			must(len && len <= e->buf_len[head]);
 		}
 	}
@@ -246,7 +219,7 @@ static void drain_tx(struct end *e)
 	uint32_t len;
 	int r;
 
-	while ((r = used(&e->tx, &head, &len)) == 1)
+	while ((r = sim_vq_used(&e->tx, &head, &len)) == 1)
 		must(len == 0);
 	must(r == 0);
 }

@@ -234,38 +234,6 @@ static uint16_t t_status(const struct tdev *t)
 	return le16toh(c.status);
 }
 
-/*
- * sim_vq_used() with the chain walk bounded by the head's length:
- * simdrv's own loop re-reads the bound through the moving index, which
- * leaks descriptors of chains of three or more.
- */
-static int t_vq_used(struct sim_vq *q, uint16_t *head, uint32_t *len)
-{
-	uint16_t idx = le16toh(READ_ONCE(q->used->idx));
-	const struct vring_used_elem *u;
-	uint32_t id, n, i;
-
-	if (idx == q->last_used)
-		return 0;
-	smp_rmb();
-	u = &q->used->ring[q->last_used & (q->num - 1)];
-	id = le32toh(u->id);
-	q->last_used++;
-	if (id >= q->num || !q->chain[id])
-		return -1;
-	*head = id;
-	*len = le32toh(u->len);
-	n = q->chain[id];
-	for (i = 1; i < n; i++)
-		id = q->next[id];
-	q->next[id] = q->free_head;
-	q->free_head = *head;
-	q->nr_free += n;
-	q->chain[*head] = 0;
-	return 1;
-}
-#define sim_vq_used t_vq_used
-
 /* ---- driver side: RX buffers ---- */
 
 static void t_rx_kick(struct tdev *t)

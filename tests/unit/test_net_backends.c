@@ -110,33 +110,6 @@ static const struct vdev_transport_ops t_transport = {
 	.config_update = t_config_update,
 };
 
-/* sim_vq_used() with a correct chain walk (see test_net.c). */
-static int t_vq_used(struct sim_vq *q, uint16_t *head, uint32_t *len)
-{
-	uint16_t idx = le16toh(READ_ONCE(q->used->idx));
-	const struct vring_used_elem *u;
-	uint32_t id, n, i;
-
-	if (idx == q->last_used)
-		return 0;
-	smp_rmb();
-	u = &q->used->ring[q->last_used & (q->num - 1)];
-	id = le32toh(u->id);
-	q->last_used++;
-	if (id >= q->num || !q->chain[id])
-		return -1;
-	*head = id;
-	*len = le32toh(u->len);
-	n = q->chain[id];
-	for (i = 1; i < n; i++)
-		id = q->next[id];
-	q->next[id] = q->free_head;
-	q->free_head = *head;
-	q->nr_free += n;
-	q->chain[*head] = 0;
-	return 1;
-}
-
 static void t_fini(void);
 
 static int t_start(uint64_t features)
@@ -251,7 +224,7 @@ static int t_recv(struct rxframe *f)
 	unsigned int i;
 	int r;
 
-	r = t_vq_used(&T.rxq, &head, &len);
+	r = sim_vq_used(&T.rxq, &head, &len);
 	if (r != 1)
 		return r;
 	if (len < NET_HDR_LEN || len > T.buf_len[head])
@@ -264,7 +237,7 @@ static int t_recv(struct rxframe *f)
 	f->len = len - NET_HDR_LEN;
 	sim_read(&T.mem, T.buf[head] + NET_HDR_LEN, f->data, f->len);
 	for (i = 1; i < f->nbuf; i++) {
-		if (t_vq_used(&T.rxq, &head, &len) != 1 ||
+		if (sim_vq_used(&T.rxq, &head, &len) != 1 ||
 		    f->len + len > sizeof(f->data))
 			return -1;
 		sim_read(&T.mem, T.buf[head], f->data + f->len, len);
@@ -300,7 +273,7 @@ static int t_tx_done(void)
 	uint32_t len;
 	int n = 0, r;
 
-	while ((r = t_vq_used(&T.txq, &head, &len)) == 1)
+	while ((r = sim_vq_used(&T.txq, &head, &len)) == 1)
 		n++;
 	return r < 0 ? -1 : n;
 }
