@@ -100,9 +100,10 @@ static int signals_init(void)
 static void banner(void)
 {
 	pr_info("vdused %s (vdfw) starting, pid %d", VDFW_VERSION, getpid());
-	pr_info("build: debug=%s run-dir=%s bounce=%dMiB",
+	pr_info("build: debug=%s run-dir=%s bounce=%dMiB irq-affinity=%s",
 		IS_ENABLED(CONFIG_VDUSED_DEBUG) ? "y" : "n", run_dir(),
-		CONFIG_VDUSED_BOUNCE_SIZE_MIB);
+		CONFIG_VDUSED_BOUNCE_SIZE_MIB,
+		IS_ENABLED(CONFIG_VDUSED_IRQ_AFFINITY) ? "y" : "n");
 	pr_info("build: %u blk, %u net devices%s%s", blk_devtable_len,
 		net_devtable_len, devtable_summary[0] ? ": " : "",
 		devtable_summary);

@@ -89,8 +89,8 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	QEMU_EXTRA="$extra" timeout -k 10 "$limit" "$BOARD_QEMU" "$IMAGES/bzImage" \
 		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot" </dev/null >"$console" 2>&1
 	rc=$?
-	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\) /\1 /p' |
-		sed "s#^\(PASS\|FAIL\) #\1 $boot/#"
+	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\|SKIP\) /\1 /p' |
+		sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $boot/#"
 	case $rc in
 	0) why="QEMU exited 0 (guest powered off)" ;;
 	124|137) why="guest timed out after ${limit}s" ;;
@@ -99,7 +99,7 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	*) why="QEMU exited with status $rc" ;;
 	esac
 	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
-		tr -d '\r' < "$console" | grep -qE "vdfw-test: (PASS|FAIL) $s(:|\$)" ||
+		tr -d '\r' < "$console" | grep -qE "vdfw-test: (PASS|FAIL|SKIP) $s(:|\$)" ||
 			echo "FAIL $boot/$s: no result: $why; console in $console"
 	done
 	# Clean shutdown: rcK's SIGTERM made vdused detach and destroy every
