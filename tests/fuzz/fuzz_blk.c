@@ -20,34 +20,13 @@
 #include "models/blk.h"
 #include "simdrv.h"
 #include "vduse/vdev.h"
+#include "fuzz_input.h"
 
 #define MEM_SIZE (1u << 20)		/* 4 regions of 256 KiB */
 #define QSIZE 16
 #define CAP (64u << 10)
 #define MAX_SEGS 6
 #define MAX_BATCH 8
-
-#define must(x) do { if (!(x)) __builtin_trap(); } while (0)
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++) {
-		v |= (uint64_t)(in->left ? *in->p : 0) << (8 * i);
-		if (in->left) {
-			in->p++;
-			in->left--;
-		}
-	}
-	return v;
-}
 
 static const struct blk_devcfg cfg = {
 	.name = "fuzz", .capacity = CAP, .backend = BLK_BACKEND_RAM,

@@ -35,14 +35,13 @@
 #include "models/net_hdr.h"
 #include "simdrv.h"
 #include "vduse/vdev.h"
+#include "fuzz_input.h"
 
 #define MEM_SIZE (16u << 20)		/* 4 regions of 4 MiB */
 #define QSIZE 64
 #define ARENA (2u << 20)
 #define MAX_OPS 64
 #define BIT(b) (1ULL << (b))
-
-#define must(x) do { if (!(x)) __builtin_trap(); } while (0)
 
 const struct net_devcfg net_devtable[] = {
 	{ .name = "fz0", .mtu = 1500, .queue_size = QSIZE,
@@ -55,26 +54,6 @@ const struct net_devcfg net_devtable[] = {
 	  .backend = NET_BACKEND_CABLE, .peer = 2, .link_up = true },
 };
 const unsigned int net_devtable_len = ARRAY_SIZE(net_devtable);
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++) {
-		v |= (uint64_t)(in->left ? *in->p : 0) << (8 * i);
-		if (in->left) {
-			in->p++;
-			in->left--;
-		}
-	}
-	return v;
-}
 
 struct end {
 	struct vdev d;

@@ -19,32 +19,12 @@
 
 #include "core/compiler.h"
 #include "simdrv.h"
+#include "fuzz_input.h"
 
 #define MEM_SIZE (64u << 10)		/* 4 regions of 16 KiB */
 #define IND_OFF (20u << 10)		/* indirect area, region 1 */
 #define IND_SIZE 256u
 #define MAX_NUM 16
-
-#define must(x) do { if (!(x)) __builtin_trap(); } while (0)
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static unsigned int take(struct input *in, unsigned int bytes)
-{
-	unsigned int v = 0, i;
-
-	for (i = 0; i < bytes; i++) {
-		v |= (unsigned int)(in->left ? *in->p : 0) << (8 * i);
-		if (in->left) {
-			in->p++;
-			in->left--;
-		}
-	}
-	return v;
-}
 
 static struct sim_mem M;
 static struct sim_vq Q;
