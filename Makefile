@@ -34,11 +34,38 @@ msg = printf '  %-9s %s\n' "$(1)" "$(2)"
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SUFFIXES:
+# Keep every intermediate (objects of the static pattern rules below).
+.SECONDARY:
 
-# Targets that only touch the configuration must not need one.
+#
+# $(eval $(call compile-rule,OBJDIR,SRCDIR,CC,CFLAGS,TAG)): the one way C
+# is compiled here, for every flavour (the musl daemon and its variants,
+# the unit tests, the fuzz targets, the guest tools): OBJDIR/x.o from
+# SRCDIR/x.c with the compiler and flags named by the variables CC and
+# CFLAGS.  -MMD -MP records the headers each object read; DEP_FILES
+# collects them for the -include at the end of this file.  The generated
+# headers and the kernel's uapi headers (-isystem, so not in the .d files)
+# come first.
+#
+GENERATED_HEADERS = $(AUTOCONF_H) $(BUILD)/include/vdfw_version.h \
+	$(BUILD)/include/devtable_max.h
+define compile-rule
+$(1)/%.o: $(2)/%.c $$(KERNEL_HDR)/.installed | $$(GENERATED_HEADERS)
+	$$(Q)mkdir -p $$(@D)
+	@$$(call msg,$(5),$$(patsubst $$(SRC)/%,%,$$(patsubst $$(BUILD)/%,%,$$<)))
+	$$(Q)$$($(3)) $$($(4)) -MMD -MP -c -o $$@ $$<
+endef
+# $(call objs-of,OBJDIR,SRCDIR,SOURCES): the objects of SOURCES (under SRCDIR).
+objs-of = $(patsubst $(2)/%.c,$(1)/%.o,$(3))
+
+# Targets that only touch the configuration must not need one, and the
+# few that run nothing from a package must not need the packages.
 CONFIG_TARGETS := %_defconfig menuconfig nconfig oldconfig olddefconfig \
 	savedefconfig list-defconfigs help deps clean distclean
-NEEDS_CONFIG := $(if $(MAKECMDGOALS),$(filter-out $(CONFIG_TARGETS),$(MAKECMDGOALS)),all)
+NO_DEPS_TARGETS := list-defconfigs help clean distclean
+GOALS := $(or $(MAKECMDGOALS),all)
+NEEDS_CONFIG := $(filter-out $(CONFIG_TARGETS),$(GOALS))
+NEEDS_DEPS := $(filter-out $(NO_DEPS_TARGETS),$(GOALS))
 
 ifneq ($(NEEDS_CONFIG),)
 include $(AUTOCONF_MK)
@@ -49,8 +76,9 @@ unquote = $(patsubst "%",%,$(1))
 BOARD := $(or $(call unquote,$(CONFIG_VDFW_BOARD)),qemu-x86_64)
 BOARD_DIR := $(SRC)/board/$(BOARD)
 
-# Debian packages each fragment needs; `make deps` installs the union.
-DEPS_PKGS := make gcc libc6-dev kconfig-frontends python3
+# Debian packages each fragment needs; the union is checked (and, as
+# root, installed) at the end of this file, before any rule runs.
+DEPS_PKGS := make gcc libc6-dev kconfig-frontends python3 git
 
 include $(SRC)/board/board.mk
 include $(SRC)/kernel/kernel.mk
@@ -69,22 +97,40 @@ comma := ,
 KCONFIG_ENV := cd $(SRC) && srctree=$(SRC) VDFW_BUILD_DIR=$(BUILD) KCONFIG_CONFIG=$(CONFIG)
 DEVICE_KCONFIG := $(BUILD)/Kconfig.devices
 DEVICE_KCONFIG_IN := $(wildcard $(SRC)/runtime/devtable/Kconfig.*.in)
-KCONFIG_FILES := $(shell find $(SRC) -name Kconfig -not -path '$(O)/*') \
-	$(DEVICE_KCONFIG)
+GEN_DEVTABLE := $(SRC)/runtime/devtable/gen-devtable.py
 
-$(DEVICE_KCONFIG): $(DEVICE_KCONFIG_IN)
-	$(Q)mkdir -p $(@D)
-	$(Q)for t in $^; do for n in 0 1 2 3 4 5 6 7; do \
-		sed "s/@N@/$$n/g" $$t; done; done > $@.tmp && mv $@.tmp $@
+# The Kconfig files auto.conf was made from, as kconfig itself recorded
+# them (paths relative to the source tree, or absolute).
+KCONFIG_FILES := $(foreach f,$(shell awk '/^deps_config :=/ { on = 1; next } \
+	on && !NF { exit } on { print $$1 }' $(BUILD)/include/config/auto.conf.cmd 2>/dev/null), \
+	$(if $(filter /%,$(f)),$(f),$(SRC)/$(f)))
+
+# One writer only: every configuration rule below has it as a
+# prerequisite, and the generator writes through a temporary file of its
+# own and leaves an unchanged file alone.
+$(DEVICE_KCONFIG): $(DEVICE_KCONFIG_IN) $(GEN_DEVTABLE)
+	$(Q)python3 $(GEN_DEVTABLE) kconfig $@ $(DEVICE_KCONFIG_IN)
+
+# $(call kconfig-resolve,IN,OUT): OUT is IN completed by kconfig
+# (olddefconfig).  kconfig silently clamps an out-of-range value and drops
+# an unknown symbol; check-config.py turns either into an error naming the
+# symbol, and OUT is written only when IN was accepted.
+kconfig-resolve = t=$(2).tmp.$$$$; cp $(1) $$t && \
+	$(KCONFIG_ENV) KCONFIG_CONFIG=$$t kconfig-conf --olddefconfig Kconfig >/dev/null && \
+	python3 $(SRC)/support/check-config.py $(1) $$t $(SRC)/Kconfig $(BUILD) && \
+	mv $$t $(2); rc=$$?; rm -f $$t $$t.old; exit $$rc
 
 DEFCONFIG_BOARDS := $(notdir $(patsubst %/defconfig,%,$(wildcard $(SRC)/board/*/defconfig)))
 DEFCONFIGS := $(subst -,_,$(addsuffix _defconfig,$(DEFCONFIG_BOARDS)))
+board_of = $(firstword $(foreach b,$(DEFCONFIG_BOARDS),$(if $(filter $(1),$(subst -,_,$(b))),$(b))))
+
+# $(call defconfig,BOARD): a new .config from board/BOARD/defconfig.
+defconfig = test -f $(SRC)/board/$(1)/defconfig || \
+	{ echo "No board for $(1); see make list-defconfigs" >&2; exit 1; }; \
+	mkdir -p $(O) && $(call kconfig-resolve,$(SRC)/board/$(1)/defconfig,$(CONFIG))
 
 %_defconfig: $(DEVICE_KCONFIG)
-	$(Q)b='$(firstword $(foreach b,$(DEFCONFIG_BOARDS),$(if $(filter $*,$(subst -,_,$(b))),$(b))))'; \
-	if [ -z "$$b" ]; then echo "No board for $@; see make list-defconfigs" >&2; exit 1; fi; \
-	f=$(SRC)/board/$$b/defconfig; \
-	mkdir -p $(O); $(KCONFIG_ENV) kconfig-conf --defconfig=$$f Kconfig >/dev/null
+	$(Q)$(call defconfig,$(call board_of,$*))
 	@$(call msg,CONFIG,$(CONFIG) from $*)
 
 menuconfig: $(DEVICE_KCONFIG)
@@ -97,7 +143,8 @@ oldconfig: $(DEVICE_KCONFIG)
 	$(Q)$(KCONFIG_ENV) kconfig-conf --oldconfig Kconfig
 
 olddefconfig: $(DEVICE_KCONFIG)
-	$(Q)$(KCONFIG_ENV) kconfig-conf --olddefconfig Kconfig >/dev/null
+	$(Q)test -f $(CONFIG) || { echo "No $(CONFIG): run make <board>_defconfig first" >&2; exit 1; }
+	$(Q)$(call kconfig-resolve,$(CONFIG),$(CONFIG))
 
 # Writes a minimal defconfig back to the board it came from, as Buildroot
 # does; DEFCONFIG=path writes elsewhere.
@@ -114,39 +161,36 @@ list-defconfigs:
 
 # No .config yet: take the first board's defconfig, so that `make run` and
 # `make test` work on a fresh clone.
-$(CONFIG):
+$(CONFIG): | $(DEVICE_KCONFIG)
 	@$(call msg,CONFIG,no $(CONFIG): using qemu_x86_64_defconfig)
-	$(Q)$(MAKE) -f $(SRC)/Makefile O=$(O) qemu_x86_64_defconfig
+	$(Q)$(call defconfig,qemu-x86_64)
 
 # autoconf.h and auto.conf follow .config; kconfig writes them only when
-# something changed, so dependants rebuild only then.
-$(AUTOCONF_MK): $(CONFIG) $(KCONFIG_FILES)
+# something changed, so dependants rebuild only then.  A .config that
+# kconfig would change (a value out of range, an unknown symbol) stops
+# here and is left as it was.
+$(AUTOCONF_MK): $(CONFIG) $(DEVICE_KCONFIG) $(KCONFIG_FILES)
 	$(Q)mkdir -p $(BUILD)/include/config
-	$(Q)$(KCONFIG_ENV) kconfig-conf --olddefconfig Kconfig >/dev/null
+	$(Q)$(call kconfig-resolve,$(CONFIG),$(CONFIG))
 	$(Q)cd $(BUILD) && srctree=$(SRC) VDFW_BUILD_DIR=$(BUILD) KCONFIG_CONFIG=$(CONFIG) \
 		KCONFIG_AUTOHEADER=$(AUTOCONF_H) \
 		kconfig-conf --silentoldconfig $(SRC)/Kconfig >/dev/null
 	$(Q)touch $@
 $(AUTOCONF_H): $(AUTOCONF_MK)
 
+# Everything generated before the first compile (tests.mk and bench.mk
+# add their tables).
+prepare: $(AUTOCONF_MK) $(GENERATED_HEADERS) $(DEVTABLE_C)
+.PHONY: prepare
+
 #
-# Debian packages.  As root: apt-get install what is missing.  Otherwise
-# print the exact command and stop.
+# Debian packages: checked (as root, installed) while this file is read,
+# at its end, so that no rule, not even the remaking of auto.conf that
+# `include` triggers, runs before they are there.  `make deps` does just
+# that.
 #
 deps:
-	$(Q)missing=$$(for p in $(sort $(DEPS_PKGS)); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	missing=$$(echo $$missing); \
-	if [ "$$(id -u)" != 0 ]; then \
-		echo "Missing Debian packages. Run:"; \
-		echo "  sudo apt-get install -y --no-install-recommends $$missing"; exit 1; fi; \
-	$(call msg,APT,$$missing); \
-	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get install -y -q --no-install-recommends $$missing >$(O).apt.log 2>&1 || \
-	{ apt-get update -q >>$(O).apt.log 2>&1 && \
-	  apt-get install -y -q --no-install-recommends $$missing >>$(O).apt.log 2>&1; } || \
-	{ tail -20 $(O).apt.log; echo "apt-get failed; log in $(O).apt.log" >&2; exit 1; }
+	@:
 
 clean:
 	$(Q)rm -rf $(BUILD)/runtime $(BUILD)/rootfs $(BUILD)/tests $(IMAGES)
@@ -176,12 +220,15 @@ help:
 	@echo '  kernel-menuconfig   - configure the kernel by hand (not saved to fragments)'
 	@echo '  vdused              - just the daemon'
 	@echo '  rootfs              - just the initramfs'
-	@echo '  deps                - install the Debian packages the build needs'
+	@echo '  prepare             - only the configuration and generated files (no compiling)'
+	@echo '  deps                - check (as root: install) the Debian packages the build needs'
 	@echo
 	@echo 'Tests:'
+	@echo '  table-tests         - bad device tables fail the build, naming the symbol'
 	@echo '  unit-tests          - host unit tests of runtime/ (ASan + UBSan)'
 	@echo '  qemu-tests          - boot the image and run tests/qemu/ scenarios'
 	@echo '  fuzz                - build and briefly run the fuzz targets (clang)'
+	@echo '  build-tests         - the build system: fresh machine, -j from empty, headers, version'
 	@echo '  bench-smoke         - one short bench boot: every device measured, no speed asserted'
 	@echo
 	@echo 'Cleaning:'
@@ -193,3 +240,19 @@ help:
 
 .PHONY: all menuconfig nconfig oldconfig olddefconfig savedefconfig list-defconfigs \
 	deps clean distclean help
+
+# Header dependencies of every object built so far (compile-rule).
+-include $(sort $(DEP_FILES))
+
+# The package check.  DEPS_PKGS is complete only here, after every
+# fragment added its own.  A sub-make that inherits VDFW_DEPS_CHECKED with
+# the same list skips it.
+DEPS_LIST := $(sort $(DEPS_PKGS))
+ifneq ($(NEEDS_DEPS),)
+ifneq ($(VDFW_DEPS_CHECKED),$(DEPS_LIST))
+ifneq ($(shell $(SRC)/support/deps.sh $(O)/deps.log $(DEPS_LIST) >&2; echo $$?),0)
+$(error the Debian packages above are missing)
+endif
+export VDFW_DEPS_CHECKED := $(DEPS_LIST)
+endif
+endif

@@ -10,7 +10,7 @@ BOARD_QEMU := $(BOARD_DIR)/qemu.sh
 
 DEPS_PKGS += $(BOARD_DEPS_PKGS)
 
-run: deps all
+run: all
 	@$(call msg,RUN,$(BOARD) (ACCEL=$(or $(ACCEL),tcg)); quit with Ctrl-a x or poweroff)
 	$(Q)$(BOARD_QEMU) $(IMAGES)/bzImage $(IMAGES)/rootfs.cpio.gz "$(APPEND)"
 

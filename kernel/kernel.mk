@@ -46,7 +46,7 @@ $(KERNEL_TARBALL):
 $(KERNEL_OBJ)/.config: $(KERNEL_OBJ)/.config.stamp ;
 
 $(KERNEL_OBJ)/.config.stamp: $(KERNEL_SRC)/.extracted $(KERNEL_FRAGMENT_LIST) \
-		$(KERNEL_FRAGMENTS) $(SRC)/kernel/check-fragments.sh
+		$(KERNEL_FRAGMENTS) $(SRC)/kernel/check-fragments.sh | $(DEVTABLE_C)
 	@$(call msg,KCONFIG,tinyconfig + $(words $(KERNEL_FRAGMENTS)) fragments)
 	$(Q)rm -rf $(KERNEL_OBJ).cfg && mkdir -p $(KERNEL_OBJ).cfg $(KERNEL_OBJ)
 	$(Q)$(KERNEL_MAKE) O=$(KERNEL_OBJ).cfg tinyconfig >/dev/null

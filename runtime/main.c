@@ -32,9 +32,8 @@
 #include "vduse/control.h"
 #include "vduse/devices.h"
 
-#ifndef VDFW_VERSION
-#define VDFW_VERSION "unknown"
-#endif
+/* VDFW_VERSION: `git describe` of the tree vdused was built from. */
+#include "vdfw_version.h"
 
 /* How long SIGTERM waits for backends before failing what is left. */
 #define DRAIN_TIMEOUT_MS 10000

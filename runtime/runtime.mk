@@ -5,39 +5,45 @@
 
 RUNTIME_OBJ := $(BUILD)/runtime
 VDUSED := $(RUNTIME_OBJ)/vdused
-DEVTABLE_C := $(RUNTIME_OBJ)/devtable.c
+DEVTABLE_C := $(RUNTIME_OBJ)/gen/devtable.c
 VDFW_VERSION := $(shell cd $(SRC) && git describe --always --dirty 2>/dev/null || echo unknown)
 
 # Every runtime source except the generated table; tests reuse this list.
-RUNTIME_SRCS := $(shell cd $(SRC) && find runtime -name '*.c' | sort)
-RUNTIME_LIB_SRCS := $(filter-out runtime/main.c,$(RUNTIME_SRCS))
-VDUSED_OBJS := $(patsubst runtime/%.c,$(RUNTIME_OBJ)/%.o,$(RUNTIME_SRCS)) \
-	$(RUNTIME_OBJ)/devtable.o
+RUNTIME_SRCS := $(shell find $(SRC)/runtime -name '*.c' | sort)
+RUNTIME_LIB_SRCS := $(filter-out $(SRC)/runtime/main.c,$(RUNTIME_SRCS))
+RUNTIME_OBJS := $(call objs-of,$(RUNTIME_OBJ),$(SRC)/runtime,$(RUNTIME_SRCS))
+VDUSED_OBJS := $(RUNTIME_OBJS) $(DEVTABLE_C:.c=.o)
 
 # Shared by the musl build and the host unit-test build.
 RUNTIME_WARN := -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
 RUNTIME_INC := -isystem $(KERNEL_HDR)/include -I$(BUILD)/include -I$(SRC)/runtime
 VDUSED_CC := musl-gcc
 VDUSED_CFLAGS := -std=gnu11 -Os -static $(RUNTIME_WARN) $(RUNTIME_INC) \
-	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-DVDFW_VERSION='"$(VDFW_VERSION)"'
+	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 VDUSED_LDFLAGS := -static -s -Wl,--gc-sections
 
 DEPS_PKGS += musl-tools
 
-$(DEVTABLE_C): $(SRC)/runtime/devtable/gen-devtable.py $(AUTOCONF_MK)
+$(eval $(call compile-rule,$(RUNTIME_OBJ),$(SRC)/runtime,VDUSED_CC,VDUSED_CFLAGS,CC))
+$(eval $(call compile-rule,$(RUNTIME_OBJ)/gen,$(RUNTIME_OBJ)/gen,VDUSED_CC,VDUSED_CFLAGS,CC))
+DEP_FILES += $(VDUSED_OBJS:.o=.d)
+
+# The version follows the commit: the header is rewritten whenever make
+# runs, but replaced only when `git describe` says something new, so only
+# what includes it rebuilds, and only then.
+$(BUILD)/include/vdfw_version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)t=$@.tmp.$$$$; echo '#define VDFW_VERSION "$(VDFW_VERSION)"' > $$t; \
+	if cmp -s $$t $@; then rm -f $$t; else mv $$t $@; $(call msg,GEN,vdfw_version.h $(VDFW_VERSION)); fi
+
+$(BUILD)/include/devtable_max.h: $(GEN_DEVTABLE)
+	$(Q)mkdir -p $(@D)
+	$(Q)python3 $(GEN_DEVTABLE) header $@
+
+$(DEVTABLE_C): $(GEN_DEVTABLE) $(AUTOCONF_MK)
 	$(Q)mkdir -p $(@D)
 	@$(call msg,GEN,devtable.c)
-	$(Q)python3 $< $(CONFIG) $@
-
-$(RUNTIME_OBJ)/%.o: $(SRC)/runtime/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)mkdir -p $(@D)
-	@$(call msg,CC,runtime/$*.c)
-	$(Q)$(VDUSED_CC) $(VDUSED_CFLAGS) -MMD -MP -c -o $@ $<
-
-$(RUNTIME_OBJ)/devtable.o: $(DEVTABLE_C) $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	@$(call msg,CC,devtable.c)
-	$(Q)$(VDUSED_CC) $(VDUSED_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)python3 $(GEN_DEVTABLE) $(CONFIG) $@
 
 $(VDUSED): $(VDUSED_OBJS)
 	@$(call msg,LD,vdused)
@@ -55,25 +61,23 @@ vdused: $(VDUSED)
 define vdused-variant
 $(2)/.config: $$(CONFIG) $(3) $$(AUTOCONF_MK)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)cat $$(CONFIG) $(3) > $$@
-	$$(Q)$$(KCONFIG_ENV) KCONFIG_CONFIG=$$@ kconfig-conf --olddefconfig Kconfig >/dev/null
+	$$(Q)cat $$(CONFIG) $(3) > $$@.in
+	$$(Q)$$(call kconfig-resolve,$$@.in,$$@)
 
-$(2)/devtable.c: $(2)/.config $$(SRC)/runtime/devtable/gen-devtable.py
+$(2)/devtable.c: $(2)/.config $$(GEN_DEVTABLE)
 	@$$(call msg,GEN,$(1) devtable.c)
-	$$(Q)python3 $$(SRC)/runtime/devtable/gen-devtable.py $$< $$@
+	$$(Q)python3 $$(GEN_DEVTABLE) $$< $$@
 
-$(2)/devtable.o: $(2)/devtable.c $$(AUTOCONF_H) $$(KERNEL_HDR)/.installed
-	$$(Q)$$(VDUSED_CC) $$(VDUSED_CFLAGS) -c -o $$@ $$<
+$$(eval $$(call compile-rule,$(2),$(2),VDUSED_CC,VDUSED_CFLAGS,CC))
+DEP_FILES += $(2)/devtable.d
 
-$(2)/vdused: $$(filter-out $$(RUNTIME_OBJ)/devtable.o,$$(VDUSED_OBJS)) $(2)/devtable.o
+$(2)/vdused: $$(RUNTIME_OBJS) $(2)/devtable.o
 	@$$(call msg,LD,$(1) vdused)
 	$$(Q)$$(VDUSED_CC) $$(VDUSED_LDFLAGS) -o $$@ $$^
 endef
 
--include $(VDUSED_OBJS:.o=.d)
-
 .PHONY: vdused
 
-# Just the generated table (the build checks use it to test bad tables).
+# Just the generated table (the table checks use it to test bad tables).
 devtable: $(DEVTABLE_C)
 .PHONY: devtable

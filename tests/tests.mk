@@ -18,33 +18,23 @@ DEPS_PKGS += e2fsck-static e2fsprogs
 UNIT_TEST_SRCS := $(wildcard $(SRC)/tests/unit/test_*.c)
 UNIT_HELPER_SRCS := $(filter-out $(UNIT_TEST_SRCS),$(wildcard $(SRC)/tests/unit/*.c))
 UNIT_TESTS := $(patsubst $(SRC)/tests/unit/%.c,$(UNIT_OBJ)/%,$(UNIT_TEST_SRCS))
-UNIT_LIB_OBJS := $(patsubst runtime/%.c,$(UNIT_OBJ)/runtime/%.o,$(RUNTIME_LIB_SRCS))
-UNIT_HELPER_OBJS := $(patsubst $(SRC)/tests/unit/%.c,$(UNIT_OBJ)/%.o,$(UNIT_HELPER_SRCS))
+UNIT_LIB_OBJS := $(call objs-of,$(UNIT_OBJ)/runtime,$(SRC)/runtime,$(RUNTIME_LIB_SRCS))
+UNIT_HELPER_OBJS := $(call objs-of,$(UNIT_OBJ),$(SRC)/tests/unit,$(UNIT_HELPER_SRCS))
+UNIT_CC := gcc
 UNIT_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	$(RUNTIME_WARN) $(RUNTIME_INC) -I$(SRC)/tests/unit
 
-$(UNIT_OBJ)/runtime/%.o: $(SRC)/runtime/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)mkdir -p $(@D)
-	@$(call msg,HOSTCC,runtime/$*.c)
-	$(Q)gcc $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
-
-$(UNIT_OBJ)/%.o: $(SRC)/tests/unit/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)mkdir -p $(@D)
-	@$(call msg,HOSTCC,tests/unit/$*.c)
-	$(Q)gcc $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+$(eval $(call compile-rule,$(UNIT_OBJ)/runtime,$(SRC)/runtime,UNIT_CC,UNIT_CFLAGS,HOSTCC))
+$(eval $(call compile-rule,$(UNIT_OBJ),$(SRC)/tests/unit,UNIT_CC,UNIT_CFLAGS,HOSTCC))
+DEP_FILES += $(UNIT_LIB_OBJS:.o=.d) $(UNIT_HELPER_OBJS:.o=.d) $(UNIT_TESTS:=.d)
 
 $(UNIT_OBJ)/libvdused.a: $(UNIT_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(UNIT_OBJ)/test_%: $(UNIT_OBJ)/test_%.o $(UNIT_HELPER_OBJS) $(UNIT_OBJ)/libvdused.a
-	@$(call msg,HOSTLD,tests/unit/test_$*)
-	$(Q)gcc $(UNIT_CFLAGS) -o $@ $^
-
--include $(UNIT_LIB_OBJS:.o=.d) $(UNIT_HELPER_OBJS:.o=.d) $(UNIT_TESTS:=.d)
-
-# Keep the test objects between runs.
-.SECONDARY: $(UNIT_TESTS:=.o)
+$(UNIT_TESTS): $(UNIT_OBJ)/%: $(UNIT_OBJ)/%.o $(UNIT_HELPER_OBJS) $(UNIT_OBJ)/libvdused.a
+	@$(call msg,HOSTLD,tests/unit/$*)
+	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $^
 
 unit-tests-build: $(UNIT_TESTS)
 
@@ -62,14 +52,18 @@ TEST_VDUSED_OBJ := $(TESTS_OBJ)/vdused
 TEST_VDUSED := $(TEST_VDUSED_OBJ)/vdused
 
 $(eval $(call vdused-variant,test,$(TEST_VDUSED_OBJ),$(SRC)/tests/qemu/devices.config))
+prepare: $(TEST_VDUSED_OBJ)/devtable.c
 
 # Static test tools that run in the guest (tests/tools/*.c, one binary each).
+TOOL_CFLAGS := -std=gnu11 -Os -static $(RUNTIME_WARN) -isystem $(KERNEL_HDR)/include
 TEST_TOOLS := $(patsubst $(SRC)/tests/tools/%.c,$(TESTS_OBJ)/tools/%,$(wildcard $(SRC)/tests/tools/*.c))
 
-$(TESTS_OBJ)/tools/%: $(SRC)/tests/tools/%.c $(KERNEL_HDR)/.installed
-	$(Q)mkdir -p $(@D)
-	@$(call msg,CC,tests/tools/$*.c)
-	$(Q)$(VDUSED_CC) -std=gnu11 -Os -static $(RUNTIME_WARN) -isystem $(KERNEL_HDR)/include -o $@ $<
+$(eval $(call compile-rule,$(TESTS_OBJ)/tools,$(SRC)/tests/tools,VDUSED_CC,TOOL_CFLAGS,CC))
+DEP_FILES += $(TEST_TOOLS:=.d)
+
+$(TEST_TOOLS): %: %.o
+	@$(call msg,LD,$(patsubst $(BUILD)/%,%,$@))
+	$(Q)$(VDUSED_CC) -static -o $@ $<
 
 #
 # In-guest scenarios.  run.sh builds a test cpio per boot, appends it to
@@ -88,17 +82,32 @@ qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS) $(TEST_VDUSED)
 	$(Q)$(QEMU_TESTS_ENV) $(SRC)/tests/qemu/run.sh $(BOOTS) | tee $(TESTS_OUT)/qemu.results
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/qemu.results
 
-# Build-system checks (savedefconfig round trip, no-op rebuild, bad tables).
-build-tests: all
+# Device-table checks: they need only the configuration, so they run
+# before anything is built.
+table-tests:
 	$(Q)mkdir -p $(TESTS_OUT)
-	$(Q)SRC=$(SRC) O=$(O) MAKE="$(MAKE)" $(SRC)/tests/build/run.sh | tee $(TESTS_OUT)/build.results
+	$(Q)SRC=$(SRC) O=$(O) MAKE="$(MAKE)" $(SRC)/tests/build/tables.sh | tee $(TESTS_OUT)/table.results
+	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/table.results
+
+# Every binary of every flavour: the build checks touch headers and watch
+# which of them rebuild.
+test-binaries: all unit-tests-build fuzz-build $(TEST_VDUSED) $(TEST_TOOLS) \
+	$(BENCH_VDUSED) $(BENCH_TOOLS)
+
+# Build-system checks (fresh machine, parallel build from nothing,
+# savedefconfig round trip, no-op rebuild, header tracking, version,
+# clean tree).
+build-tests: test-binaries
+	$(Q)mkdir -p $(TESTS_OUT)
+	$(Q)SRC=$(SRC) O=$(O) BUILD=$(BUILD) MAKE="$(MAKE)" $(SRC)/tests/build/run.sh | \
+		tee $(TESTS_OUT)/build.results
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/build.results
 
 # The CI entry point.  Every stage runs even when an earlier one failed;
 # a stage that cannot even build reports itself as one failed check.
-test: deps
+test:
 	$(Q)rm -rf $(TESTS_OUT) && mkdir -p $(TESTS_OUT)
-	$(Q)for stage in unit-tests fuzz build-tests qemu-tests bench-smoke; do \
+	$(Q)for stage in table-tests unit-tests fuzz build-tests qemu-tests bench-smoke; do \
 		$(call msg,TEST,$$stage); \
 		$(MAKE) -f $(SRC)/Makefile O=$(O) $$stage >$(TESTS_OUT)/$$stage.log 2>&1; rc=$$?; \
 		grep -E '^(PASS|FAIL|SKIP) ' $(TESTS_OUT)/$$stage.log; \
@@ -108,7 +117,7 @@ test: deps
 	done; \
 	$(SRC)/tests/report.sh $(TESTS_OUT)/*.results $(TESTS_OUT)/*.error
 
-.PHONY: unit-tests unit-tests-build qemu-tests build-tests test
+.PHONY: unit-tests unit-tests-build qemu-tests table-tests test-binaries build-tests test
 
 #
 # Fuzz targets: each tests/fuzz/fuzz_*.c is a libFuzzer binary (clang)
@@ -120,29 +129,27 @@ FUZZ_OBJ := $(TESTS_OBJ)/fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(wildcard $(SRC)/tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(patsubst $(SRC)/tests/fuzz/%.c,$(FUZZ_OBJ)/%,$(FUZZ_SRCS))
-FUZZ_LIB_OBJS := $(patsubst runtime/%.c,$(FUZZ_OBJ)/runtime/%.o,$(RUNTIME_LIB_SRCS))
-FUZZ_HELPER_OBJS := $(patsubst $(SRC)/tests/unit/%.c,$(FUZZ_OBJ)/%.o,$(UNIT_HELPER_SRCS))
+FUZZ_LIB_OBJS := $(call objs-of,$(FUZZ_OBJ)/runtime,$(SRC)/runtime,$(RUNTIME_LIB_SRCS))
+FUZZ_HELPER_OBJS := $(call objs-of,$(FUZZ_OBJ)/unit,$(SRC)/tests/unit,$(UNIT_HELPER_SRCS))
+FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all $(RUNTIME_WARN) $(RUNTIME_INC) -I$(SRC)/tests/unit
 
-DEPS_PKGS += clang
+# libFuzzer's and ASan's runtimes are in libclang-rt-14-dev, which clang
+# only recommends.
+DEPS_PKGS += clang libclang-rt-14-dev
 
-$(FUZZ_OBJ)/runtime/%.o: $(SRC)/runtime/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
-
-$(FUZZ_OBJ)/%.o: $(SRC)/tests/unit/%.c $(AUTOCONF_H) $(KERNEL_HDR)/.installed
-	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(eval $(call compile-rule,$(FUZZ_OBJ)/runtime,$(SRC)/runtime,FUZZ_CC,FUZZ_CFLAGS,FUZZ-CC))
+$(eval $(call compile-rule,$(FUZZ_OBJ)/unit,$(SRC)/tests/unit,FUZZ_CC,FUZZ_CFLAGS,FUZZ-CC))
+$(eval $(call compile-rule,$(FUZZ_OBJ),$(SRC)/tests/fuzz,FUZZ_CC,FUZZ_CFLAGS,FUZZ-CC))
+DEP_FILES += $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_HELPER_OBJS:.o=.d) $(FUZZ_TARGETS:=.d)
 
 $(FUZZ_OBJ)/libvdused.a: $(FUZZ_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_OBJ)/fuzz_%: $(SRC)/tests/fuzz/fuzz_%.c $(FUZZ_HELPER_OBJS) $(FUZZ_OBJ)/libvdused.a
-	@$(call msg,FUZZ-CC,tests/fuzz/fuzz_$*.c)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
-
-.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_HELPER_OBJS)
+$(FUZZ_TARGETS): %: %.o $(FUZZ_HELPER_OBJS) $(FUZZ_OBJ)/libvdused.a
+	@$(call msg,FUZZ-LD,$(patsubst $(BUILD)/%,%,$@))
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
 
 fuzz-build: $(FUZZ_TARGETS)
 

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DEVTABLE_BLK_MAX 8
-#define DEVTABLE_NET_MAX 8
+/* DEVTABLE_BLK_MAX, DEVTABLE_NET_MAX: slots per kind, from gen-devtable.py. */
+#include "devtable_max.h"
 
 enum vdpa_bus {
 	VDPA_BUS_VIRTIO,	/* virtio_vdpa: the guest kernel's own driver */

@@ -33,14 +33,17 @@ BENCH_VDUSED_OBJ := $(BENCH_OBJ)/vdused
 BENCH_VDUSED := $(BENCH_VDUSED_OBJ)/vdused
 
 $(eval $(call vdused-variant,bench,$(BENCH_VDUSED_OBJ),$(SRC)/tests/bench/devices.config))
+prepare: $(BENCH_VDUSED_OBJ)/devtable.c
 
 # Our own static tools for the guest (tcprr: TCP request/response rate).
 BENCH_TOOLS := $(BENCH_OBJ)/tools/tcprr
 
-$(BENCH_OBJ)/tools/%: $(SRC)/tests/bench/%.c
-	$(Q)mkdir -p $(@D)
-	@$(call msg,CC,tests/bench/$*.c)
-	$(Q)$(VDUSED_CC) -std=gnu11 -Os -static $(RUNTIME_WARN) -o $@ $<
+$(eval $(call compile-rule,$(BENCH_OBJ)/tools,$(SRC)/tests/bench,VDUSED_CC,TOOL_CFLAGS,CC))
+DEP_FILES += $(BENCH_TOOLS:=.d)
+
+$(BENCH_TOOLS): %: %.o
+	@$(call msg,LD,$(patsubst $(BUILD)/%,%,$@))
+	$(Q)$(VDUSED_CC) -static -o $@ $<
 
 BENCH_MEM ?= 2048
 BENCH_SMP ?= 2
@@ -56,7 +59,7 @@ BENCH_ENV = SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES) \
 
 BENCH_PREREQS := all $(GEN_INIT_CPIO) $(BENCH_VDUSED) $(BENCH_TOOLS)
 
-bench: deps $(BENCH_PREREQS)
+bench: $(BENCH_PREREQS)
 	$(Q)$(BENCH_ENV) TIMEOUT=$(BENCH_TIMEOUT) $(SRC)/tests/bench/run.sh full $(BENCH_OUT)
 
 bench-smoke: $(BENCH_PREREQS)

@@ -31,12 +31,15 @@ esac
 
 # The network paths come from the bench table: the first cable pair and
 # the first tap device on the virtio bus.
-nets=$(awk -F= '{ k = $1; v = $2; gsub(/"/, "", v); i = substr(k, 16, 1) }
-	k ~ /^CONFIG_VDFW_NET[0-7]$/ && v == "y" { on[i] = 1 }
-	k ~ /^CONFIG_VDFW_NET[0-7]_NAME$/ { name[i] = v }
-	k ~ /^CONFIG_VDFW_NET[0-7]_BACKEND$/ { be[i] = v }
-	k ~ /^CONFIG_VDFW_NET[0-7]_BUS$/ { bus[i] = v }
-	END { for (i = 0; i < 8; i++) if (on[i] && bus[i] != "vhost") print name[i], be[i] }' "$BENCH_CONFIG")
+nets=$(awk -F= '{ k = $1; v = $2; gsub(/"/, "", v) }
+	match(k, /^CONFIG_VDFW_NET[0-9]+/) {
+		i = substr(k, 16, RLENGTH - 15) + 0; f = substr(k, RLENGTH + 1)
+		if (i > last) last = i
+		if (f == "" && v == "y") on[i] = 1
+		if (f == "_NAME") name[i] = v
+		if (f == "_BACKEND") be[i] = v
+		if (f == "_BUS_VHOST" && v == "y") vhost[i] = 1 }
+	END { for (i = 0; i <= last; i++) if (on[i] && !vhost[i]) print name[i], be[i] }' "$BENCH_CONFIG")
 cable=$(echo "$nets" | awk '{ split($2, b, ":") }
 	b[1] == "cable" && !done { print $1, b[2]; done = 1 }')
 tap=$(echo "$nets" | awk '{ split($2, b, ":") } b[1] == "tap" && !done { print $1, b[2]; done = 1 }')
