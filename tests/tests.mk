@@ -90,9 +90,8 @@ table-tests:
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/table.results
 
 # Every binary of every flavour: the build checks touch headers and watch
-# which of them rebuild.
-test-binaries: all unit-tests-build fuzz-build $(TEST_VDUSED) $(TEST_TOOLS) \
-	$(BENCH_VDUSED) $(BENCH_TOOLS)
+# which of them rebuild (bench.mk adds its own).
+test-binaries: all unit-tests-build fuzz-build $(TEST_VDUSED) $(TEST_TOOLS)
 
 # Build-system checks (fresh machine, parallel build from nothing,
 # savedefconfig round trip, no-op rebuild, header tracking, version,

@@ -45,6 +45,8 @@ $(BENCH_TOOLS): %: %.o
 	@$(call msg,LD,$(patsubst $(BUILD)/%,%,$@))
 	$(Q)$(VDUSED_CC) -static -o $@ $<
 
+test-binaries: $(BENCH_VDUSED) $(BENCH_TOOLS)
+
 BENCH_MEM ?= 2048
 BENCH_SMP ?= 2
 BENCH_TIMEOUT ?= 1800

@@ -27,11 +27,13 @@ replica() {
 		commit -qm 'working tree' --allow-empty
 }
 
-# litter DIR O: files in the git tree DIR, untracked or ignored, outside O.
+# litter DIR O: files in the git tree DIR, untracked or ignored, outside O
+# (a folder of them is one line).
 litter() {
 	rel=$(realpath -m --relative-to="$1" "$2")
-	git -C "$1" status --porcelain --ignored --untracked-files=all |
-		sed -n 's/^\(!!\|??\) //p' | grep -v "^${rel%/}/" | grep -v "^${rel%/}$"
+	git -C "$1" status --porcelain -z --ignored --untracked-files=normal |
+		tr '\0' '\n' | sed -n 's/^\(!!\|??\) //p' |
+		grep -vxF -e "${rel%/}/" -e "${rel%/}"
 }
 
 # The README's two commands on a machine without the build packages:
@@ -184,7 +186,7 @@ check_noop_rebuild() {
 	before=$(objects; stat -c '%n %Y' "$O"/images/* "$BUILD"/linux/.config)
 	$MAKE -C "$SRC" O="$O" test-binaries >"$tmp/noop.log" 2>&1 || { fail noop-rebuild "make failed"; return; }
 	after=$(objects; stat -c '%n %Y' "$O"/images/* "$BUILD"/linux/.config)
-	steps=$(grep -E '^  [A-Z-]+ ' "$tmp/noop.log")
+	steps=$(grep -E '^  [A-Z-]+ ' "$tmp/noop.log" | grep -v '^  IMAGE ')
 	if [ -n "$steps" ]; then
 		fail noop-rebuild "second make ran: $(echo "$steps" | head -3 | tr '\n' ' ')"
 	elif [ "$before" != "$after" ]; then
