@@ -13,6 +13,13 @@
  * once are touched (RSS).  stop() bumps the queue generation: a request
  * from an older generation is dropped on completion without touching the
  * rings, which by then belong to a reset (or dead) driver.
+ *
+ * A request references the IOVA regions its chain uses (req->refs) from
+ * pop until the backend is done with it, whatever its generation, so no
+ * region under its iovecs is released meanwhile; one whose memory the
+ * driver took away (or that faulted) completes with IOERR, never OK.
+ * When the cache has no room for another chain's regions, the queue
+ * stops popping like when its pool is empty, and resumes on completion.
  */
 #include <endian.h>
 #include <errno.h>
@@ -53,6 +60,7 @@ struct blk_req {
 	uint16_t head;
 	uint8_t nr_ranges;		/* discard / write-zeroes */
 	uint8_t cur_range;
+	struct iova_refs refs;		/* regions the chain uses */
 	/* The iovecs are dead once discard ranges are parsed: share them. */
 	union {
 		struct iovec iov[BLK_IOV_MAX];
@@ -73,7 +81,7 @@ struct blk_queue {
 	uint32_t gen;
 	bool running;
 	bool dirty;			/* pushed, not yet flushed */
-	bool starved;			/* stopped popping: pool empty */
+	bool starved;			/* stopped popping: pool empty, or no IOVA room */
 };
 
 /* Counters, written out on SIGUSR1 (see devices.c). */
@@ -81,6 +89,7 @@ struct blk_stats {
 	uint64_t read, write, flush, get_id, discard, write_zeroes, unknown;
 	uint64_t read_bytes, write_bytes;
 	uint64_t ioerr, unsupp;
+	uint64_t mem_lost;		/* driver memory died under a request */
 };
 
 struct blk_dev {
@@ -124,6 +133,11 @@ static void blk_req_done(struct blk_req *req, uint8_t status)
 	struct blk_stats *st = &q->bd->st;
 	uint32_t len = 0;
 
+	/* Its data never reached (or came from) the driver's memory. */
+	if (status == VIRTIO_BLK_S_OK && !iova_refs_ok(&req->refs)) {
+		st->mem_lost++;
+		status = VIRTIO_BLK_S_IOERR;
+	}
 	if (status == VIRTIO_BLK_S_IOERR)
 		st->ioerr++;
 	else if (status == VIRTIO_BLK_S_UNSUPP)
@@ -143,6 +157,7 @@ static void blk_req_done(struct blk_req *req, uint8_t status)
 		virtq_push(q->vq, req->head, len);
 		q->dirty = true;
 	}
+	iova_refs_put(q->vq->iova, &req->refs);
 	blk_req_free(q, req);
 }
 
@@ -468,7 +483,14 @@ static int blk_queue_pop_all(struct blk_queue *q)
 		}
 		e.iov = req->iov;
 		e.iov_max = BLK_IOV_MAX;
+		e.refs = &req->refs;
 		ret = virtq_pop(q->vq, &e);
+		if (ret == -EBUSY) {
+			/* Requests in flight hold the IOVA cache: wait for them. */
+			blk_req_free(q, req);
+			q->starved = true;
+			return 0;
+		}
 		if (ret == 0 || ret == -EPROTO) {
 			blk_req_free(q, req);
 			return ret;
@@ -577,6 +599,7 @@ static void blk_stop(struct vdev *d)
 static void blk_resubmit(struct vdev *d, struct virtq *vq, uint16_t head)
 {
 	struct blk_queue *q = blk_queue_of(d, vq);
+	struct iova_refs refs = { 0 };
 	struct blk_req *req;
 	struct virtq_elem e;
 	struct iovec iov;
@@ -587,12 +610,17 @@ static void blk_resubmit(struct vdev *d, struct virtq *vq, uint16_t head)
 	req = blk_req_alloc(q);
 	e.iov = req ? req->iov : &iov;
 	e.iov_max = req ? BLK_IOV_MAX : 1;
+	e.refs = req ? &req->refs : &refs;
 	ret = virtq_map_head(vq, head, &e);
 	if (ret != 1 && ret != -ENOSPC) {
 		if (req)
 			blk_req_free(q, req);
 		if (ret == -EPROTO)
 			vdev_vq_broken(d, vq);
+		else if (ret == -EBUSY)
+			/* It cannot be redone, and must not be answered OK. */
+			vdev_needs_reset(d, "no IOVA room to redo the requests "
+					 "in flight before the restart");
 		else
 			dev_info(d->name, "blk: vq %u: head %u not in flight",
 				 vq->index, head);
@@ -603,6 +631,7 @@ static void blk_resubmit(struct vdev *d, struct virtq *vq, uint16_t head)
 		if (e.in_last)
 			*e.in_last = VIRTIO_BLK_S_IOERR;
 		virtq_push(vq, head, e.in_last ? 1 : 0);
+		iova_refs_fini(vq->iova, &refs);
 		q->dirty = true;
 	} else {
 		blk_req_begin(q, req, &e, ret);
@@ -624,10 +653,15 @@ static unsigned int blk_inflight(const struct vdev *d)
 static void blk_destroy(struct vdev *d)
 {
 	struct blk_dev *bd = d->model;
+	unsigned int i, j;
 
 	if (!bd)
 		return;
 	bd->be->ops->close(bd->be);
+	/* Every request is done by now: only grown reference sets remain. */
+	for (i = 0; i < d->nr_vqs; i++)
+		for (j = 0; j < bd->q[i].fresh; j++)
+			iova_refs_fini(&d->iova, &bd->q[i].pool[j].refs);
 	munmap(bd->pool, bd->pool_len);
 	free(bd);
 	d->model = NULL;
@@ -649,6 +683,7 @@ static void blk_dump_stats(const struct vdev *d, int fd)
 	vdev_stat(fd, "write_bytes", st->write_bytes);
 	vdev_stat(fd, "ioerr", st->ioerr);
 	vdev_stat(fd, "unsupp", st->unsupp);
+	vdev_stat(fd, "mem_lost", st->mem_lost);
 }
 
 static const struct vdev_model_ops blk_ops = {

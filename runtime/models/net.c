@@ -16,6 +16,13 @@
  * as it needs and num_buffers says how many; without it one chain must
  * hold it.  Chains left over stay stashed, in order, for the next frame.
  *
+ * Memory: a stashed RX chain and the TX chain being sent reference the
+ * IOVA regions they use (see iova.h) until they are pushed or dropped, so
+ * nothing under their iovecs is released meanwhile.  A frame whose
+ * memory the driver took away is dropped (memory_lost), never delivered
+ * or sent half-read.  When the IOVA cache has no room, the queue stops
+ * popping and the other direction's completions restart it.
+ *
  * Link: VIRTIO_NET_S_LINK_UP is (administrative state && carrier).  The
  * administrative state is the table's link_up, switched by net_set_link();
  * the carrier is the backend's (tap attached and up, cable plugged in and
@@ -63,6 +70,7 @@ struct net_rxbuf {
 	uint16_t head;
 	uint16_t cnt;
 	uint32_t cap;
+	struct iova_refs refs;
 	struct iovec iov[NET_RX_CHAIN_IOV];
 };
 
@@ -77,14 +85,17 @@ struct net_rxq {
 	uint32_t flat_cap;
 	bool dirty;			/* pushed, not yet flushed */
 	bool starved;			/* a frame waits for buffers */
+	bool iova_wait;			/* ... that TX must make IOVA room for */
 };
 
 struct net_txq {
 	struct virtq *vq;
 	struct virtq_elem e;		/* the chain being sent */
+	struct iova_refs refs;		/* its regions */
 	struct net_txframe f;
 	struct iovec iov[NET_TX_IOV + 1];	/* [0]: room for the header */
 	bool held;			/* f waits for the backend */
+	bool iova_wait;			/* no IOVA room: RX completions resume */
 	bool busy;			/* in net_tx_run() */
 	bool again;			/* resumed while busy */
 	bool dirty;
@@ -259,6 +270,7 @@ void net_reconnect(void)
 static void net_tx_done(struct net_dev *nd)
 {
 	virtq_push(nd->tx.vq, nd->tx.e.head, 0);
+	iova_refs_put(nd->tx.vq->iova, &nd->tx.refs);
 	nd->tx.dirty = true;
 }
 
@@ -269,6 +281,11 @@ static void net_tx_publish(struct net_dev *nd)
 	if (nd->tx.dirty) {
 		nd->tx.dirty = false;
 		virtq_flush(nd->tx.vq);
+		/* Pushed TX chains made IOVA room a frame was waiting for. */
+		if (nd->rx.iova_wait && nd->running) {
+			nd->rx.iova_wait = false;
+			nd->be->ops->rx_kick(nd->be);
+		}
 	}
 }
 
@@ -314,7 +331,9 @@ static bool net_tx_send(struct net_dev *nd)
 	struct net_txq *q = &nd->tx;
 	int ret = NET_DROP_LINK_DOWN;
 
-	if (net_link_up(nd))
+	if (!iova_refs_ok(&q->refs))
+		ret = NET_DROP_MEM_LOST;
+	else if (net_link_up(nd))
 		ret = nd->be->ops->xmit(nd->be, &q->f);
 	if (!nd->running)
 		return false;	/* reset under us: the chain is gone */
@@ -353,7 +372,14 @@ static void net_tx_drain(struct net_dev *nd)
 		while (nd->running) {
 			q->e.iov = q->iov + 1;
 			q->e.iov_max = NET_TX_IOV;
+			q->e.refs = &q->refs;
 			ret = virtq_pop(q->vq, &q->e);
+			if (ret == -EBUSY) {
+				/* RX holds the IOVA cache: its commits resume us. */
+				q->iova_wait = true;
+				net_tx_publish(nd);
+				return;
+			}
 			if (!ret)
 				break;
 			if (ret == -EPROTO) {
@@ -417,9 +443,11 @@ static bool net_rx_open(const struct net_dev *nd)
 }
 
 /* A chain we cannot use goes back empty (the driver counts an error). */
-static void net_rx_discard(struct net_dev *nd, uint16_t head)
+static void net_rx_discard(struct net_dev *nd, uint16_t head,
+			   struct iova_refs *refs)
 {
 	virtq_push(nd->rx.vq, head, 0);
+	iova_refs_put(nd->rx.vq->iova, refs);
 	nd->rx.dirty = true;
 	nd->st.rx_bad_chain++;
 }
@@ -449,16 +477,22 @@ static int net_rx_pop(struct net_dev *nd)
 {
 	struct net_rxq *q = &nd->rx;
 	struct net_rxbuf *b = &q->stash[(q->first + q->nr) % NET_RX_STASH];
-	struct virtq_elem e = { .iov = b->iov, .iov_max = NET_RX_CHAIN_IOV };
+	struct virtq_elem e = { .iov = b->iov, .iov_max = NET_RX_CHAIN_IOV,
+				.refs = &b->refs };
 	int ret;
 
 	for (;;) {
 		ret = virtq_pop(q->vq, &e);
+		if (ret == -EBUSY) {
+			/* TX holds the IOVA cache: its completions resume us. */
+			q->iova_wait = true;
+			return 0;
+		}
 		if (!ret || ret == -EPROTO)
 			return ret;
 		if (ret == 1 && net_rx_stash(nd, b, &e))
 			return 1;
-		net_rx_discard(nd, e.head);
+		net_rx_discard(nd, e.head, &b->refs);
 	}
 }
 
@@ -516,7 +550,7 @@ int net_rx_reserve(struct net_dev *nd, uint32_t len, bool partial,
 		if (partial && q->nr)
 			break;
 		/* Dry: ask for a kick, unless buffers arrived meanwhile. */
-		if (virtq_enable_kicks(q->vq))
+		if (!q->iova_wait && virtq_enable_kicks(q->vq))
 			continue;
 		if (!q->starved)
 			nd->st.rx_ring_full++;
@@ -543,27 +577,39 @@ void net_rx_commit(struct net_dev *nd, uint32_t len)
 	uint16_t nbuf = 0, le;
 	uint64_t cap = 0;
 	unsigned int i;
+	bool ok = true;
 
 	if (!net_rx_open(nd) || len < NET_HDR_LEN || len > q->flat_cap)
 		return;
-	for (i = 0; i < q->nr && cap < len; i++)
-		cap += q->stash[(q->first + i) % NET_RX_STASH].cap;
+	for (i = 0; i < q->nr && cap < len; i++) {
+		const struct net_rxbuf *b = &q->stash[(q->first + i) %
+						      NET_RX_STASH];
+
+		cap += b->cap;
+		ok = ok && iova_refs_ok(&b->refs);
+	}
 	nbuf = i;
 	le = htole16(nbuf);
 	net_iov_write(q->flat, q->flat_cnt,
 		      offsetof(struct virtio_net_hdr_v1, num_buffers), &le, 2);
 	for (i = 0; i < nbuf; i++) {
-		const struct net_rxbuf *b = &q->stash[q->first];
+		struct net_rxbuf *b = &q->stash[q->first];
 
-		n = MIN(b->cap, left);
+		/* Written into memory the driver took back: it gets nothing. */
+		n = ok ? MIN(b->cap, left) : 0;
 		virtq_push(q->vq, b->head, n);
-		left -= n;
+		iova_refs_put(nd->rx.vq->iova, &b->refs);
+		left -= MIN(b->cap, left);
 		q->first = (q->first + 1) % NET_RX_STASH;
 		q->nr--;
 	}
 	q->flat_cnt = 0;
 	q->flat_cap = 0;
 	q->dirty = true;
+	if (!ok) {
+		nd->st.rx_drop[NET_DROP_MEM_LOST]++;
+		return;
+	}
 	nd->st.rx_packets++;
 	nd->st.rx_bytes += len - NET_HDR_LEN;
 	if (nbuf > 1)
@@ -576,6 +622,20 @@ void net_rx_flush(struct net_dev *nd)
 		return;
 	nd->rx.dirty = false;
 	virtq_flush(nd->rx.vq);
+	/* Delivered RX chains made IOVA room the TX queue was waiting for. */
+	if (nd->tx.iova_wait) {
+		nd->tx.iova_wait = false;
+		net_tx_run(nd);
+	}
+}
+
+/* Forget the stash (reset, teardown): its chains' memory is not ours. */
+static void net_rx_unstash(struct net_dev *nd)
+{
+	struct net_rxq *q = &nd->rx;
+
+	for (; q->nr; q->nr--, q->first = (q->first + 1) % NET_RX_STASH)
+		iova_refs_put(q->vq->iova, &q->stash[q->first].refs);
 }
 
 /* ---- vdev_model_ops ---- */
@@ -614,9 +674,16 @@ static void net_stop(struct vdev *d)
 	struct net_dev *nd = d->model;
 
 	nd->running = false;
-	/* The stash and a held frame belong to rings that are gone. */
+	/*
+	 * The stash and a held frame belong to rings that are gone; the
+	 * backends copy synchronously, so nothing else uses their memory.
+	 */
 	if (nd->tx.held)
 		nd->st.tx_drop[NET_DROP_RESET]++;
+	net_rx_unstash(nd);
+	iova_refs_put(nd->tx.vq->iova, &nd->tx.refs);
+	nd->rx.iova_wait = false;
+	nd->tx.iova_wait = false;
 	nd->rx.first = 0;
 	nd->rx.nr = 0;
 	nd->rx.flat_cnt = 0;
@@ -633,13 +700,16 @@ static void net_resubmit_rx(struct net_dev *nd, uint16_t head)
 {
 	struct net_rxq *q = &nd->rx;
 	struct net_rxbuf *b = &q->stash[(q->first + q->nr) % NET_RX_STASH];
-	struct virtq_elem e = { .iov = b->iov, .iov_max = NET_RX_CHAIN_IOV };
+	struct virtq_elem e = { .iov = b->iov, .iov_max = NET_RX_CHAIN_IOV,
+				.refs = &b->refs };
+	struct iova_refs refs = { 0 };
 	struct iovec one;
 	int ret;
 
 	if (q->nr == NET_RX_STASH) {
 		e.iov = &one;
 		e.iov_max = 1;
+		e.refs = &refs;
 	}
 	ret = virtq_map_head(q->vq, head, &e);
 	if (ret == -EPROTO) {
@@ -650,8 +720,10 @@ static void net_resubmit_rx(struct net_dev *nd, uint16_t head)
 		dev_info(nd->d->name, "net: rx head %u not in flight", head);
 		return;
 	}
+	/* An empty RX chain answered with nothing (-EBUSY too) loses nothing. */
 	if (ret != 1 || e.iov == &one || !net_rx_stash(nd, b, &e))
-		net_rx_discard(nd, head);
+		net_rx_discard(nd, head, e.refs);
+	iova_refs_fini(q->vq->iova, &refs);
 	net_rx_flush(nd);
 }
 
@@ -663,8 +735,9 @@ static void net_resubmit_rx(struct net_dev *nd, uint16_t head)
 static void net_resubmit_tx(struct net_dev *nd, uint16_t head)
 {
 	struct virtq *vq = nd->tx.vq;
+	struct iova_refs refs = { 0 };
 	struct iovec one;
-	struct virtq_elem e = { .iov = &one, .iov_max = 1 };
+	struct virtq_elem e = { .iov = &one, .iov_max = 1, .refs = &refs };
 	int ret;
 
 	ret = virtq_map_head(vq, head, &e);
@@ -678,6 +751,7 @@ static void net_resubmit_tx(struct net_dev *nd, uint16_t head)
 	}
 	nd->st.tx_drop[NET_DROP_RESET]++;
 	virtq_push(vq, head, 0);
+	iova_refs_fini(vq->iova, &refs);
 	virtq_flush(vq);
 }
 
@@ -693,10 +767,7 @@ static void net_resubmit(struct vdev *d, struct virtq *vq, uint16_t head)
 		net_resubmit_tx(nd, head);
 }
 
-/*
- * Chains we hold point into driver memory: the VDUSE layer keeps retired
- * mappings alive while this is not 0.
- */
+/* Chains we hold (stashed RX buffers, a held TX frame). */
 static unsigned int net_inflight(const struct vdev *d)
 {
 	const struct net_dev *nd = d->model;
@@ -707,10 +778,15 @@ static unsigned int net_inflight(const struct vdev *d)
 static void net_destroy(struct vdev *d)
 {
 	struct net_dev *nd = d->model;
+	unsigned int i;
 
 	if (!nd)
 		return;
 	nd->be->ops->close(nd->be);
+	net_rx_unstash(nd);
+	for (i = 0; i < NET_RX_STASH; i++)
+		iova_refs_fini(&d->iova, &nd->rx.stash[i].refs);
+	iova_refs_fini(&d->iova, &nd->tx.refs);
 	free(nd);
 	d->model = NULL;
 }
@@ -723,6 +799,7 @@ static const char *const net_drop_names[NET_DROP_NR] = {
 	[NET_DROP_BACKEND] = "backend_error",
 	[NET_DROP_NO_OFFLOAD] = "no_offload",
 	[NET_DROP_RESET] = "reset",
+	[NET_DROP_MEM_LOST] = "memory_lost",
 };
 
 static void net_dump_drops(int fd, const char *dir, const uint64_t *drops)

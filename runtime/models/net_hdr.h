@@ -38,6 +38,7 @@ enum net_drop {
 	NET_DROP_BACKEND,	/* the backend failed (tap write error) */
 	NET_DROP_NO_OFFLOAD,	/* needs an offload nobody can do (see cable.c) */
 	NET_DROP_RESET,		/* in flight at a driver reset or a restart */
+	NET_DROP_MEM_LOST,	/* the driver's memory went away under it */
 	NET_DROP_NR,
 };
 

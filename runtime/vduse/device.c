@@ -481,12 +481,6 @@ unsigned int vduse_device_inflight(const struct vduse_device *vd)
 	return d->ops && d->ops->inflight ? d->ops->inflight(d) : 0;
 }
 
-void vduse_device_collect(struct vduse_device *vd)
-{
-	if (vd->tlb.nr_retired && !vduse_device_inflight(vd))
-		vduse_iotlb_collect(&vd->tlb);
-}
-
 /*
  * Shutdown, after the device left the bus: release everything and
  * destroy the kernel device so that nothing of it outlives vdused.
@@ -501,12 +495,11 @@ void vduse_device_destroy(struct vduse_device *vd)
 		d->ops->stop(d);
 	for (i = 0; i < d->nr_vqs; i++)
 		virtq_stop(&d->vqs[i]);
-	iova_reset(&d->iova);
-	vduse_iotlb_collect(&vd->tlb);
-	free(vd->tlb.retired);
-	vd->tlb.retired = NULL;
 	vduse_unwatch(vd);
+	/* The model drops the references its requests held... */
 	d->ops->destroy(d);
+	/* ... so every region can go now. */
+	iova_fini(&d->iova);
 	vduse_state_close(&vd->state, d->name, true);
 	if (vd->fd >= 0)
 		close(vd->fd);
@@ -526,7 +519,7 @@ bool vduse_device_owns(struct vduse_device *vd, const void *addr)
 	char why[160];
 
 	for (i = 0; i < d->iova.nr; i++) {
-		const struct iova_map *m = &d->iova.maps[i];
+		const struct iova_map *m = &d->iova.maps[i]->m;
 
 		if (p < m->host || p > m->host + (m->last - m->start))
 			continue;
@@ -534,7 +527,10 @@ bool vduse_device_owns(struct vduse_device *vd, const void *addr)
 			 "bus error reading IOVA %#llx: the driver never backed it",
 			 (unsigned long long)(m->start + (p - m->host)));
 		vdev_needs_reset(d, why);
-		/* Our scratch page now shadows that IOVA: forget the mapping. */
+		/*
+		 * Our scratch page now shadows that IOVA: forget the mapping.
+		 * Requests that hold it fail (iova_refs_ok()), none with OK.
+		 */
 		iova_reset(&d->iova);
 		return true;
 	}

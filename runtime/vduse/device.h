@@ -55,7 +55,5 @@ unsigned int vduse_device_inflight(const struct vduse_device *vd);
  * the device into NEEDS_RESET and returns true.
  */
 bool vduse_device_owns(struct vduse_device *vd, const void *addr);
-/* Unmap retired IOVA regions if nothing can point into them any more. */
-void vduse_device_collect(struct vduse_device *vd);
 
 #endif

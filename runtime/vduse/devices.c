@@ -277,7 +277,6 @@ static void devices_faults(void)
 void devices_tick(void)
 {
 	devices_faults();
-	for_each_device(vduse_device_collect);
 }
 
 /*

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -36,53 +35,27 @@ static int vduse_iotlb_fetch(struct iova_space *s, uint64_t iova,
 	return 0;
 }
 
-static void retire(struct vduse_iotlb *t, void *addr, size_t len)
+static void vduse_iotlb_revoke(struct iova_space *s, struct iova_map *m)
 {
-	struct iotlb_retired *r;
+	size_t len = m->last - m->start + 1;
 
-	if (t->nr_retired == t->cap_retired) {
-		unsigned int cap = t->cap_retired ? t->cap_retired * 2 : 16;
-
-		r = cap <= IOTLB_RETIRED_MAX ? realloc(t->retired, cap * sizeof(*r)) : NULL;
-		if (!r) {
-			/* Out of room: this region goes now, at some risk. */
-			munmap(addr, len);
-			return;
-		}
-		t->retired = r;
-		t->cap_retired = cap;
-	}
-	t->retired[t->nr_retired++] = (struct iotlb_retired){ addr, len };
+	/*
+	 * MAP_FIXED replaces the mapping atomically: there is no moment at
+	 * which the range is free for another mmap to take.  Should it fail,
+	 * the driver's memory stays mapped, which is what the requests
+	 * holding it expect anyway; only the isolation is lost.
+	 */
+	mmap(m->host, len, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
 static void vduse_iotlb_release(struct iova_space *s, struct iova_map *m)
 {
-	size_t len = m->last - m->start + 1;
-	void *p;
-
-	/*
-	 * Swap the driver's memory out from under any request still pointing
-	 * at it: late writes land in private scratch pages, reads see zeroes.
-	 */
-	p = mmap(m->host, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-	if (p == MAP_FAILED) {
-		munmap(m->host, len);
-		return;
-	}
-	retire(s->priv, p, len);
-}
-
-void vduse_iotlb_collect(struct vduse_iotlb *t)
-{
-	while (t->nr_retired) {
-		struct iotlb_retired *r = &t->retired[--t->nr_retired];
-
-		munmap(r->addr, r->len);
-	}
+	munmap(m->host, m->last - m->start + 1);
 }
 
 const struct iova_source_ops vduse_iotlb_ops = {
 	.fetch = vduse_iotlb_fetch,
+	.revoke = vduse_iotlb_revoke,
 	.release = vduse_iotlb_release,
 };

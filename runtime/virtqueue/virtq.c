@@ -67,29 +67,34 @@ static inline uint16_t *avail_event(struct virtq *vq)
 }
 
 /*
- * Pin one ring structure.  On failure work out why (unmapped, wrong
- * permission, or split over regions whose host mappings are unrelated)
- * for the error message.
+ * Map one ring structure and hold a reference on its region in
+ * vq->ring_refs until virtq_stop().  On failure work out why (unmapped,
+ * wrong permission, or split over regions whose host mappings are
+ * unrelated) for the error message.
  */
 static int ring_pin(struct virtq *vq, const char *what, uint64_t iova,
 		    uint64_t len, unsigned int perm, void **p)
 {
+	struct iovec iov;
 	int r;
 
-	*p = iova_pin(vq->iova, iova, len, perm);
-	if (*p)
+	r = iova_translate_ref(vq->iova, iova, len, perm, &iov, 1,
+			       &vq->ring_refs);
+	if (r == 1) {
+		*p = iov.iov_base;
 		return 0;
+	}
+	if (r == -EBUSY || r == -ENOMEM) {
+		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") cannot be "
+			 "mapped: IOVA cache full", what, iova, len);
+		return -ENOMEM;
+	}
 	r = iova_translate(vq->iova, iova, len, perm, NULL, 0);
 	if (r == -EACCES) {
 		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") is not device-%s",
 			 what, iova, len,
 			 perm == IOVA_PERM_READ ? "readable" : "writable");
 		return -EACCES;
-	}
-	if (r == 1) {
-		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") cannot be "
-			 "pinned: IOVA cache full", what, iova, len);
-		return -ENOMEM;
 	}
 	if (r > 1)
 		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64
@@ -138,18 +143,18 @@ int virtq_start(struct virtq *vq, uint16_t num, uint64_t desc_iova,
 	ret = ring_pin(vq, "avail ring", driver_iova, 6 + 2ULL * num,
 		       IOVA_PERM_READ, &avail);
 	if (ret)
-		goto err_unpin_desc;
+		goto err;
 	ret = ring_pin(vq, "used ring", device_iova, 6 + 8ULL * num,
 		       IOVA_PERM_WRITE, &used);
 	if (ret)
-		goto err_unpin_avail;
+		goto err;
 	/* Only a strange mapping source could break alignment here. */
 	if ((uintptr_t)desc % VRING_DESC_ALIGN_SIZE ||
 	    (uintptr_t)avail % VRING_AVAIL_ALIGN_SIZE ||
 	    (uintptr_t)used % VRING_USED_ALIGN_SIZE) {
 		vq_break(vq, "rings are misaligned in host memory");
 		ret = -EFAULT;
-		goto err_unpin_used;
+		goto err;
 	}
 
 	vq->desc = desc;
@@ -176,13 +181,9 @@ int virtq_start(struct virtq *vq, uint16_t num, uint64_t desc_iova,
 		WRITE_ONCE(*avail_event(vq), htole16(avail_idx));
 	return 0;
 
-err_unpin_used:
-	iova_unpin(vq->iova, used);
-err_unpin_avail:
-	iova_unpin(vq->iova, avail);
-err_unpin_desc:
-	iova_unpin(vq->iova, desc);
 err:
+	/* A ring that failed may have referenced its first piece too. */
+	iova_refs_put(vq->iova, &vq->ring_refs);
 	vq->num = 0;
 	return ret;
 }
@@ -191,9 +192,7 @@ void virtq_stop(struct virtq *vq)
 {
 	if (!vq->num)
 		return;
-	iova_unpin(vq->iova, vq->used);
-	iova_unpin(vq->iova, vq->avail);
-	iova_unpin(vq->iova, vq->desc);
+	iova_refs_put(vq->iova, &vq->ring_refs);
 	vq->num = 0;
 	vq->desc = NULL;
 	vq->avail = NULL;
@@ -211,8 +210,9 @@ struct walk {
 	uint64_t out_len;
 	uint64_t in_len;
 	uint8_t *in_last;
+	uint64_t in_last_iova;	/* in nospc mode: IOVA of the last writable byte */
 	bool writable;		/* a writable descriptor was seen */
-	bool nospc;		/* out of iovecs: check only */
+	bool nospc;		/* out of iovecs (or references): check only */
 };
 
 static int __attribute__((cold))
@@ -235,7 +235,7 @@ static int walk_buf(struct virtq *vq, struct walk *w, uint64_t addr,
 {
 	bool wr = flags & VRING_DESC_F_WRITE;
 	unsigned int perm = wr ? IOVA_PERM_WRITE : IOVA_PERM_READ;
-	struct iovec *iov, last;
+	struct iovec *iov;
 	int r;
 
 	if (wr) {
@@ -252,11 +252,13 @@ static int walk_buf(struct virtq *vq, struct walk *w, uint64_t addr,
 	}
 	if (!len)
 		return 0;
+	if (wr)
+		w->in_last_iova = addr + len - 1;
 
 	if (likely(!w->nospc && w->n < w->max)) {
 		iov = w->e->iov + w->n;
-		r = iova_translate(vq->iova, addr, len, perm, iov,
-				   w->max - w->n);
+		r = iova_translate_ref(vq->iova, addr, len, perm, iov,
+				       w->max - w->n, w->e->refs);
 		if (likely(r > 0)) {
 			w->n += r;
 			if (wr) {
@@ -266,17 +268,45 @@ static int walk_buf(struct virtq *vq, struct walk *w, uint64_t addr,
 			}
 			return 0;
 		}
+		if (r == -EBUSY)
+			return r;
 		if (r != -ENOBUFS)
 			return buf_error(vq, r, ind, idx, addr, len, wr);
 	}
 
-	/* Out of iovecs: the chain is consumed anyway, so keep checking. */
+	/*
+	 * Out of iovecs or references: the chain is consumed anyway (and
+	 * answered with an error), so keep checking; walk_chain() maps the
+	 * status byte at the end.
+	 */
 	w->nospc = true;
 	r = iova_translate(vq->iova, addr, len, perm, NULL, 0);
+	if (r == -EBUSY)
+		return r;
 	if (r < 0)
 		return buf_error(vq, r, ind, idx, addr, len, wr);
-	if (wr && iova_translate(vq->iova, addr + len - 1, 1, perm,
-				 &last, 1) == 1)
+	return 0;
+}
+
+/*
+ * A chain that did not fit still gets its status byte: drop the data
+ * references (nothing will touch the data) and reference just that byte.
+ */
+static int map_in_last(struct virtq *vq, struct walk *w)
+{
+	struct iovec last;
+	int r;
+
+	if (w->e->refs)
+		iova_refs_put(vq->iova, w->e->refs);
+	w->in_last = NULL;
+	if (!w->writable)
+		return 0;
+	r = iova_translate_ref(vq->iova, w->in_last_iova, 1, IOVA_PERM_WRITE,
+			       &last, 1, w->e->refs);
+	if (r == -EBUSY)
+		return r;
+	if (r == 1)
 		w->in_last = last.iov_base;
 	return 0;
 }
@@ -292,6 +322,8 @@ read_desc_slow(struct virtq *vq, uint64_t tab, unsigned int i,
 
 	n = iova_translate(vq->iova, tab + i * sizeof(*d), sizeof(*d),
 			   IOVA_PERM_READ, iov, ARRAY_SIZE(iov));
+	if (n == -EBUSY)
+		return n;
 	if (n < 0)
 		return vq_break(vq, "indirect table at 0x%" PRIx64
 				" entry %u is not readable", tab, i);
@@ -308,7 +340,8 @@ read_desc_slow(struct virtq *vq, uint64_t tab, unsigned int i,
  */
 static int enter_indirect(struct virtq *vq, bool ind, unsigned int idx,
 			  uint64_t addr, uint32_t len, uint16_t flags,
-			  const struct vring_desc **tab, uint64_t *tab_iova)
+			  struct iova_refs *refs, const struct vring_desc **tab,
+			  uint64_t *tab_iova)
 {
 	struct iovec iov;
 	int r;
@@ -327,12 +360,16 @@ static int enter_indirect(struct virtq *vq, bool ind, unsigned int idx,
 				"is not a non-zero multiple of %zu", idx, len,
 				sizeof(struct vring_desc));
 
-	r = iova_translate(vq->iova, addr, len, IOVA_PERM_READ, &iov, 1);
+	/* Read in place, the table's region stays referenced by the chain. */
+	r = iova_translate_ref(vq->iova, addr, len, IOVA_PERM_READ, &iov, 1,
+			       refs);
 	if (likely(r == 1 && !((uintptr_t)iov.iov_base %
 			       __alignof__(struct vring_desc)))) {
 		*tab = iov.iov_base;
 		return 0;
 	}
+	if (r == -EBUSY)
+		return r;
 	if (r == -ENOBUFS || r == 1) {
 		r = iova_translate(vq->iova, addr, len, IOVA_PERM_READ,
 				   NULL, 0);
@@ -341,6 +378,8 @@ static int enter_indirect(struct virtq *vq, bool ind, unsigned int idx,
 			*tab_iova = addr;
 			return 0;
 		}
+		if (r == -EBUSY)
+			return r;
 	}
 	return vq_break(vq, "descriptor %u: indirect table [0x%" PRIx64
 			", +%u) %s", idx, addr, len,
@@ -373,8 +412,10 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 			d.len = READ_ONCE(tab[idx].len);
 			d.flags = READ_ONCE(tab[idx].flags);
 			d.next = READ_ONCE(tab[idx].next);
-		} else if (read_desc_slow(vq, tab_iova, idx, &d)) {
-			return -EPROTO;
+		} else {
+			ret = read_desc_slow(vq, tab_iova, idx, &d);
+			if (ret)
+				return ret;
 		}
 		addr = le64toh(d.addr);
 		len = le32toh(d.len);
@@ -383,7 +424,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 
 		if (unlikely(flags & VRING_DESC_F_INDIRECT)) {
 			ret = enter_indirect(vq, ind, idx, addr, len, flags,
-					     &tab, &tab_iova);
+					     e->refs, &tab, &tab_iova);
 			if (ret)
 				return ret;
 			ind = true;
@@ -413,6 +454,11 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 				head);
 	if (!w.writable)
 		w.out_num = w.n;
+	if (unlikely(w.nospc)) {
+		ret = map_in_last(vq, &w);
+		if (ret)
+			return ret;
+	}
 	e->head = head;
 	e->out_len = w.out_len;
 	e->in_len = w.in_len;
@@ -508,8 +554,12 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 				"(avail slot %u)", head, last);
 
 	ret = walk_chain(vq, head, e);
-	if (unlikely(ret == -EPROTO))
+	if (unlikely(ret == -EPROTO || ret == -EBUSY)) {
+		/* Not handed out: the chain holds nothing. */
+		if (e->refs)
+			iova_refs_put(vq->iova, e->refs);
 		return ret;
+	}
 
 	inflight_set(vq, head);
 	vq->inflight_nr++;
@@ -524,11 +574,16 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 
 int virtq_map_head(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 {
+	int ret;
+
 	if (vq->broken)
 		return -EPROTO;
 	if (!vq->num || head >= vq->num || !inflight_test(vq, head))
 		return -EINVAL;
-	return walk_chain(vq, head, e);
+	ret = walk_chain(vq, head, e);
+	if (unlikely(ret == -EPROTO || ret == -EBUSY) && e->refs)
+		iova_refs_put(vq->iova, e->refs);
+	return ret;
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)

@@ -75,6 +75,14 @@ struct virtq_elem {
 	 * On -ENOSPC out_len/in_len are valid too, out_num = in_num = 0.
 	 */
 	uint8_t *in_last;
+	/*
+	 * Caller's storage, empty on entry: the regions the iovecs, in_last
+	 * and the walk used are referenced here (see iova.h).  The caller
+	 * drops them with iova_refs_put() once nothing touches the chain's
+	 * memory any more, and asks iova_refs_ok() before reporting success.
+	 * NULL: no references (the iovecs are valid until the next lookup).
+	 */
+	struct iova_refs *refs;
 };
 
 struct virtq_stats {
@@ -110,6 +118,7 @@ struct virtq {
 	unsigned int inflight_nr;	/* heads popped and not yet pushed */
 
 	struct iova_space *iova;
+	struct iova_refs ring_refs;	/* the rings' regions, while started */
 	struct virtq_log *log;	/* optional persistent record */
 	/* Send the used-buffer interrupt (VDUSE_VQ_INJECT_IRQ). */
 	void (*notify)(struct virtq *vq);
@@ -125,10 +134,10 @@ struct virtq {
  * where consumption starts (VQ_GET_INFO's split.avail_index); publishing
  * resumes at the used->idx found in the ring (0 for a fresh ring).
  * @features are the negotiated feature bits (VERSION_1 required).  The
- * ring regions are pinned in vq->iova until virtq_stop().  Returns 0, or
+ * ring regions are referenced (vq->ring_refs) until virtq_stop().  Returns 0, or
  * -EINVAL (size, alignment, no VERSION_1), -EFAULT (not mapped, or not
- * inside one mapping), -EACCES (wrong permission), -ENOMEM (IOVA cache
- * full of pinned regions), with vq->err set and the queue broken.
+ * inside one mapping), -EACCES (wrong permission), -ENOMEM (no room in
+ * the IOVA cache), with vq->err set and the queue broken.
  * Calling it on a started queue stops that first.  vq->iova must be set.
  */
 int virtq_start(struct virtq *vq, uint16_t num, uint64_t desc_iova,
@@ -143,9 +152,14 @@ void virtq_stop(struct virtq *vq);
  *   1        a chain was consumed,
  *   0        nothing available,
  *   -ENOSPC  the chain was consumed but needs more than iov_max iovecs
- *            (e->head, e->in_last valid; complete it with an error),
+ *            or IOVA_REFS_MAX regions (e->head, e->in_last valid;
+ *            complete it with an error),
+ *   -EBUSY   nothing consumed: the IOVA cache has no room until requests
+ *            in flight drop their references; pop again after the next
+ *            completion (back-pressure),
  *   -EPROTO  the driver broke the protocol; the queue is now broken
  *            (also returned by every later pop).
+ * Except on 1 and -ENOSPC, e->refs is left empty.
  * A stopped queue returns 0.
  */
 int virtq_pop(struct virtq *vq, struct virtq_elem *e);

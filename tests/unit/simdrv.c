@@ -6,41 +6,139 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <linux/virtio_config.h>
 
 #include "core/compiler.h"
 #include "simdrv.h"
 
-/* Mapping source: one region per fetch, as VDUSE's IOTLB_GET_FD does. */
+/* Map a fresh view of guest [iova, +len) between two guard pages. */
+static uint8_t *sim_view_map(struct sim_mem *m, uint64_t iova, uint64_t len)
+{
+	uint8_t *base, *host;
+
+	base = mmap(NULL, len + 2 * SIM_PAGE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	host = mmap(base + SIM_PAGE, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, m->fd, iova - SIM_IOVA_BASE);
+	if (host == MAP_FAILED) {
+		munmap(base, len + 2 * SIM_PAGE);
+		return NULL;
+	}
+	return host;
+}
+
+static void sim_view_unmap(struct sim_view *v)
+{
+	if (v->host)
+		munmap(v->host - SIM_PAGE, v->len + 2 * SIM_PAGE);
+	v->host = NULL;
+}
+
+/* Mapping source: a fresh view per fetch, as VDUSE's IOTLB_GET_FD + mmap. */
 static int sim_fetch(struct iova_space *s, uint64_t iova, struct iova_map *out)
 {
 	struct sim_mem *m = s->priv;
 	int i = sim_region_of(m, iova);
+	uint64_t start, len;
+	struct sim_view *v;
 
 	m->fetches++;
 	if (i < 0 || !m->r[i].mapped)
 		return -EFAULT;
-	out->start = m->r[i].iova;
-	out->last = m->r[i].iova + m->r[i].len - 1;
-	out->host = m->r[i].host;
+	start = m->r[i].iova;
+	len = m->r[i].len;
+	if (m->fetch_pages && (uint64_t)m->fetch_pages * SIM_PAGE < len) {
+		uint64_t win = (uint64_t)m->fetch_pages * SIM_PAGE;
+
+		start += (iova - start) / win * win;
+		len = MIN(win, m->r[i].iova + m->r[i].len - start);
+	}
+	if (m->nr_views == m->cap_views) {
+		unsigned int cap = m->cap_views ? m->cap_views * 2 : 64;
+		struct sim_view *nv = realloc(m->views, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		m->views = nv;
+		m->cap_views = cap;
+	}
+	v = &m->views[m->nr_views];
+	v->host = sim_view_map(m, start, len);
+	if (!v->host)
+		return -ENOMEM;
+	v->iova = start;
+	v->len = len;
+	m->nr_views++;
+	out->start = start;
+	out->last = start + len - 1;
+	out->host = v->host;
 	out->perm = m->r[i].perm;
 	m->live++;
 	return 0;
 }
 
-static void sim_release(struct iova_space *s, struct iova_map *map)
+static struct sim_view *sim_view_of(struct sim_mem *m, const uint8_t *host)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_views; i++)
+		if (m->views[i].host == host)
+			return &m->views[i];
+	fprintf(stderr, "simdrv: the device released a view it never had\n");
+	abort();
+}
+
+/* As VDUSE's: the device's late writes land in scratch, reads see zeroes. */
+static void sim_revoke(struct iova_space *s, struct iova_map *map)
 {
 	struct sim_mem *m = s->priv;
 
-	(void)map;
+	sim_view_of(m, map->host);
+	if (mmap(map->host, map->last - map->start + 1, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		abort();
+	m->revokes++;
+}
+
+/* Gone for real: any later use of the view faults. */
+static void sim_release(struct iova_space *s, struct iova_map *map)
+{
+	struct sim_mem *m = s->priv;
+	struct sim_view *v = sim_view_of(m, map->host), *q;
+
+	if (mprotect(v->host, v->len, PROT_NONE))
+		abort();
+	q = &m->quarantine[m->q_next];
+	sim_view_unmap(q);
+	*q = *v;
+	m->q_next = (m->q_next + 1) % SIM_QUARANTINE;
+	*v = m->views[--m->nr_views];
 	m->releases++;
 	m->live--;
 }
 
 static const struct iova_source_ops sim_ops = {
 	.fetch = sim_fetch,
+	.revoke = sim_revoke,
 	.release = sim_release,
 };
+
+uint64_t sim_dev_iova(const struct sim_mem *m, const void *p)
+{
+	const uint8_t *h = p;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_views; i++) {
+		const struct sim_view *v = &m->views[i];
+
+		if (h >= v->host && h < v->host + v->len)
+			return v->iova + (h - v->host);
+	}
+	return 0;
+}
 
 int sim_mem_init(struct sim_mem *m, uint64_t size, unsigned int nr)
 {
@@ -54,34 +152,61 @@ int sim_mem_init(struct sim_mem *m, uint64_t size, unsigned int nr)
 		return -EINVAL;
 	rlen = size / nr;
 
-	/* Regions back to front, a guard page after each. */
-	m->map_len = size + (size_t)nr * SIM_PAGE;
-	m->map = mmap(NULL, m->map_len, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m->map == MAP_FAILED)
+	m->fd = memfd_create("simdrv", MFD_CLOEXEC);
+	if (m->fd < 0)
 		return -errno;
+	if (ftruncate(m->fd, size))
+		goto err;
+	/* The driver's view: regions back to front, a guard page after each. */
+	m->map_len = size + (size_t)nr * SIM_PAGE;
+	m->map = mmap(NULL, m->map_len, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->map == MAP_FAILED)
+		goto err;
 	m->size = size;
 	m->nr = nr;
 	for (i = 0; i < nr; i++) {
 		uint8_t *host = m->map + (size_t)(nr - 1 - i) * (rlen + SIM_PAGE);
 
+		if (mmap(host, rlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 m->fd, (off_t)i * rlen) == MAP_FAILED)
+			goto err;
 		m->r[i].iova = SIM_IOVA_BASE + i * rlen;
 		m->r[i].len = rlen;
 		m->r[i].host = host;
 		m->r[i].perm = IOVA_PERM_RW;
 		m->r[i].mapped = true;
-		mprotect(host + rlen, SIM_PAGE, PROT_NONE);
 	}
 	iova_init(&m->iova, &sim_ops, m);
 	return 0;
+err:
+	i = errno;
+	if (m->map != MAP_FAILED && m->map)
+		munmap(m->map, m->map_len);
+	m->map = NULL;
+	close(m->fd);
+	return -(int)i;
 }
 
 void sim_mem_free(struct sim_mem *m)
 {
-	iova_reset(&m->iova);
+	unsigned int i;
+
+	iova_fini(&m->iova);
+	for (i = 0; i < SIM_QUARANTINE; i++)
+		sim_view_unmap(&m->quarantine[i]);
+	/* Views a leaked reference still holds (a test failed) go too. */
+	for (i = 0; i < m->nr_views; i++)
+		sim_view_unmap(&m->views[i]);
+	free(m->views);
+	m->views = NULL;
+	m->nr_views = m->cap_views = 0;
 	if (m->map)
 		munmap(m->map, m->map_len);
 	m->map = NULL;
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
 }
 
 void sim_mem_clear(struct sim_mem *m)

@@ -6,14 +6,26 @@
  * Link with simdrv.c, runtime/virtqueue/virtq.c and runtime/virtqueue/iova.c.
  *
  * Guest memory.  sim_mem_init() creates @size bytes of "guest memory" at
- * IOVA SIM_IOVA_BASE, cut into @nr equal regions.  Each region is what one
- * fetch returns, and the regions are laid out in *reverse* order in host
- * memory with an inaccessible guard page between them, so a device that
- * does not split a buffer crossing a region boundary touches the wrong
- * bytes or faults.  A region's permission can be changed or the region
- * unmapped (sim_region_set) to build hostile cases; fetch and release
- * calls are counted.  The memory is MAP_SHARED, so a forked child acting
- * as the device shares it with the parent acting as the driver.
+ * IOVA SIM_IOVA_BASE, cut into @nr equal regions.  The driver's view of
+ * it (sim_host(), sim_write(), sim_read()) lays the regions out in
+ * *reverse* order with an inaccessible guard page between them, so a
+ * device that does not split a buffer crossing a region boundary touches
+ * the wrong bytes or faults.  A region's permission can be changed or the
+ * region unmapped (sim_region_set) to build hostile cases.  The memory is
+ * a shared file, so a forked child acting as the device shares it with
+ * the parent acting as the driver.
+ *
+ * The mapping source behaves like VDUSE's: every fetch maps a fresh view
+ * of the region (between guard pages) at an address of its own, revoke
+ * swaps a view for private scratch pages, and release makes the view
+ * inaccessible (PROT_NONE; it stays reserved for a while, so a use after
+ * release faults instead of reaching a newer view), so a device that
+ * keeps a pointer past its region's release crashes the test.  With
+ * fetch_pages set, a fetch returns only that many pages around the IOVA
+ * (within its region): many small regions, far more than the cache
+ * holds, as a driver with a vIOMMU makes.  Fetches, revokes and releases
+ * are counted; sim_dev_iova() says which guest address a device pointer
+ * stands for.
  *
  * Driver-side queue.  sim_vq_init() lays out the rings per the spec (each
  * ring inside one region), and keeps the driver's private state (free
@@ -47,6 +59,7 @@
 #define SIM_IOVA_BASE 0x40000000ULL	/* IOVA of the first guest byte */
 #define SIM_MAX_REGIONS 256
 #define SIM_PAGE 4096u
+#define SIM_QUARANTINE 256	/* released views kept inaccessible */
 
 struct sim_region {
 	uint64_t iova;		/* first IOVA */
@@ -56,16 +69,32 @@ struct sim_region {
 	bool mapped;		/* false: fetch fails with -EFAULT */
 };
 
+/* One device view of (part of) a region, from a fetch. */
+struct sim_view {
+	uint64_t iova;		/* what it shows */
+	uint64_t len;
+	uint8_t *host;		/* where (a guard page either side) */
+};
+
 struct sim_mem {
-	uint8_t *map;		/* whole mapping, guard pages included */
+	uint8_t *map;		/* driver's view, guard pages included */
 	size_t map_len;
+	int fd;			/* the guest memory itself */
 	uint64_t size;		/* guest bytes */
 	unsigned int nr;	/* regions */
 	struct sim_region r[SIM_MAX_REGIONS];
 	uint64_t brk;		/* allocator: next free offset */
+	unsigned int fetch_pages; /* 0: a fetch returns the whole region */
 	unsigned int fetches;	/* fetch calls (including failed ones) */
+	unsigned int revokes;	/* revoke calls */
 	unsigned int releases;	/* release calls */
 	int live;		/* fetched and not yet released */
+	/* Live views (fetched, not released), for sim_dev_iova(). */
+	struct sim_view *views;
+	unsigned int nr_views, cap_views;
+	/* Released views, inaccessible until they drop off the end. */
+	struct sim_view quarantine[SIM_QUARANTINE];
+	unsigned int q_next;
 	struct iova_space iova;	/* the device's cache, fed by this memory */
 };
 
@@ -86,6 +115,8 @@ void sim_region_set(struct sim_mem *m, unsigned int idx, uint8_t perm,
 
 /* Driver-side pointer to [iova, iova+len) in one region, or NULL. */
 void *sim_host(struct sim_mem *m, uint64_t iova, uint64_t len);
+/* Guest address a device pointer (from a live view) stands for, or 0. */
+uint64_t sim_dev_iova(const struct sim_mem *m, const void *p);
 /* Copy to/from guest memory, across regions; false if out of range. */
 bool sim_write(struct sim_mem *m, uint64_t iova, const void *p, uint64_t len);
 bool sim_read(struct sim_mem *m, uint64_t iova, void *p, uint64_t len);

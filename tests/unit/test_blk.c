@@ -1209,7 +1209,7 @@ TEST(resubmit_after_restart)
 	static struct treq r[3];
 	static uint8_t a[4096], b[4096];
 	struct iovec iov[8];
-	struct virtq_elem e;
+	struct virtq_elem e = { 0 };
 	unsigned int i;
 
 	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);

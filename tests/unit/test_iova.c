@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* IOVA translation cache: lookups, spanning, invalidation, eviction, pins. */
+/* IOVA translation cache: lookups, spanning, invalidation, eviction, references. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "check.h"
+#include "core/compiler.h"
 #include "simdrv.h"
 
 CHECK_MAIN_DEFS("test_iova");
@@ -33,7 +37,7 @@ TEST(hit_and_miss)
 	CHECK_EQ(setup(4), 0);
 	CHECK_EQ(iova_translate(&M.iova, rstart(0) + 100, 50, IOVA_PERM_READ,
 				iov, 4), 1);
-	CHECK(iov[0].iov_base == sim_host(&M, rstart(0) + 100, 50));
+	CHECK_EQ(sim_dev_iova(&M, iov[0].iov_base), rstart(0) + 100);
 	CHECK_EQ(iov[0].iov_len, 50);
 	CHECK_EQ(M.fetches, 1);
 	/* Same region: the last-hit path, no fetch. */
@@ -42,12 +46,12 @@ TEST(hit_and_miss)
 	CHECK_EQ(M.fetches, 1);
 	CHECK_EQ(iova_translate(&M.iova, rstart(2), 8, IOVA_PERM_READ, iov, 4),
 		 1);
-	CHECK(iov[0].iov_base == sim_host(&M, rstart(2), 8));
+	CHECK_EQ(sim_dev_iova(&M, iov[0].iov_base), rstart(2));
 	CHECK_EQ(M.fetches, 2);
 	/* Back to region 0: found by bisection, still no fetch. */
 	CHECK_EQ(iova_translate(&M.iova, rlast(0), 1, IOVA_PERM_READ, iov, 4),
 		 1);
-	CHECK(iov[0].iov_base == sim_host(&M, rlast(0), 1));
+	CHECK_EQ(sim_dev_iova(&M, iov[0].iov_base), rlast(0));
 	CHECK_EQ(M.fetches, 2);
 	CHECK_EQ(M.iova.nr, 2);
 	/* len 0 needs nothing. */
@@ -66,9 +70,9 @@ TEST(span_two_and_three)
 	CHECK_EQ(setup(4), 0);
 	a = rlast(0) - 9;
 	CHECK_EQ(iova_translate(&M.iova, a, 30, IOVA_PERM_WRITE, iov, 4), 2);
-	CHECK(iov[0].iov_base == sim_host(&M, a, 10));
+	CHECK_EQ(sim_dev_iova(&M, iov[0].iov_base), a);
 	CHECK_EQ(iov[0].iov_len, 10);
-	CHECK(iov[1].iov_base == sim_host(&M, rstart(1), 20));
+	CHECK_EQ(sim_dev_iova(&M, iov[1].iov_base), rstart(1));
 	CHECK_EQ(iov[1].iov_len, 20);
 	/* The regions are not adjacent in host memory. */
 	CHECK((uint8_t *)iov[0].iov_base + 10 != iov[1].iov_base);
@@ -79,7 +83,7 @@ TEST(span_two_and_three)
 	CHECK_EQ(iov[0].iov_len, 1);
 	CHECK_EQ(iov[1].iov_len, M.r[1].len);
 	CHECK_EQ(iov[2].iov_len, 1);
-	CHECK(iov[2].iov_base == sim_host(&M, rstart(2), 1));
+	CHECK_EQ(sim_dev_iova(&M, iov[2].iov_base), rstart(2));
 
 	/* Too few iovecs, and the check-only mode. */
 	CHECK_EQ(iova_translate(&M.iova, a, 30, IOVA_PERM_READ, iov, 1),
@@ -187,8 +191,12 @@ static void top_release(struct iova_space *s, struct iova_map *m)
 
 TEST(top_of_space_and_bad_source)
 {
-	static const struct iova_source_ops top = { top_fetch, top_release };
-	static const struct iova_source_ops bad = { bad_fetch, top_release };
+	static const struct iova_source_ops top = {
+		.fetch = top_fetch, .release = top_release,
+	};
+	static const struct iova_source_ops bad = {
+		.fetch = bad_fetch, .release = top_release,
+	};
 	struct iova_space s;
 	struct iovec iov[2];
 
@@ -204,7 +212,7 @@ TEST(top_of_space_and_bad_source)
 	CHECK(iova_ptr(&s, UINT64_MAX - 15, 16, IOVA_PERM_RW) == top_buf + 4080);
 	CHECK(iova_ptr(&s, UINT64_MAX - 15, 17, IOVA_PERM_RW) == NULL);
 	top_releases = 0;
-	iova_reset(&s);
+	iova_fini(&s);
 	CHECK_EQ(top_releases, 1);
 
 	iova_init(&s, &bad, NULL);
@@ -213,6 +221,7 @@ TEST(top_of_space_and_bad_source)
 		 -EFAULT);
 	CHECK_EQ(top_releases, 1);
 	CHECK_EQ(s.nr, 0);
+	iova_fini(&s);
 	return 0;
 }
 
@@ -304,40 +313,40 @@ TEST(eviction_lru)
 	for (i = 0; i < 128; i++) {
 		CHECK_EQ(iova_translate(&M.iova, rstart(i) + 5, 3,
 					IOVA_PERM_READ, iov, 2), 1);
-		CHECK(iov[0].iov_base == sim_host(&M, rstart(i) + 5, 3));
+		CHECK_EQ(sim_dev_iova(&M, iov[0].iov_base), rstart(i) + 5);
 	}
 	CHECK_EQ(M.iova.nr, IOVA_CACHE_MAX);
 	CHECK_EQ(M.live, IOVA_CACHE_MAX);
 	for (i = 1; i < M.iova.nr; i++)
-		CHECK(M.iova.maps[i - 1].last < M.iova.maps[i].start);
+		CHECK(M.iova.maps[i - 1]->m.last < M.iova.maps[i]->m.start);
 	/* A buffer spanning regions while the cache churns. */
 	CHECK_EQ(iova_translate(&M.iova, rlast(10) - 1, 4, IOVA_PERM_READ,
 				iov, 2), 2);
-	CHECK(iov[0].iov_base == sim_host(&M, rlast(10) - 1, 2));
-	CHECK(iov[1].iov_base == sim_host(&M, rstart(11), 2));
+	CHECK_EQ(sim_dev_iova(&M, iov[0].iov_base), rlast(10) - 1);
+	CHECK_EQ(sim_dev_iova(&M, iov[1].iov_base), rstart(11));
 	sim_mem_free(&M);
 	CHECK_EQ(M.live, 0);
 	return 0;
 }
 
-TEST(pins)
+/* A reference keeps a region out of eviction; invalidation revokes it. */
+TEST(references)
 {
+	struct iova_refs a = { 0 }, b = { 0 };
 	struct iovec iov[2];
-	uint8_t *p, *q;
 	unsigned int i, f, r;
 
 	CHECK_EQ(setup(128), 0);
-	p = iova_pin(&M.iova, rstart(0) + 64, 128, IOVA_PERM_READ);
-	CHECK(p == sim_host(&M, rstart(0) + 64, 128));
-	q = iova_pin(&M.iova, rstart(0) + 512, 16, IOVA_PERM_WRITE);
-	CHECK(q != NULL);
-	CHECK_EQ(M.iova.maps[0].pins, 2);
-	CHECK(iova_pin(&M.iova, rlast(0) - 1, 4, IOVA_PERM_READ) == NULL);
-	CHECK(iova_ptr(&M.iova, rlast(0) - 1, 4, IOVA_PERM_READ) == NULL);
-	CHECK(iova_ptr(&M.iova, rlast(0) - 3, 4, IOVA_PERM_READ) ==
-	      sim_host(&M, rlast(0) - 3, 4));
+	CHECK_EQ(iova_translate_ref(&M.iova, rstart(0) + 64, 128,
+				    IOVA_PERM_READ, iov, 2, &a), 1);
+	CHECK_EQ(iova_translate_ref(&M.iova, rstart(0) + 512, 16,
+				    IOVA_PERM_WRITE, iov, 2, &a), 1);
+	/* Two buffers, one region: one reference. */
+	CHECK_EQ(a.n, 1);
+	CHECK_EQ(M.iova.maps[0]->refs, 1);
+	CHECK(iova_refs_ok(&a));
 
-	/* Churn through every region: the pinned one stays. */
+	/* Churn through every region: the referenced one stays. */
 	for (i = 1; i < 128; i++)
 		CHECK_EQ(iova_translate(&M.iova, rstart(i), 1, IOVA_PERM_READ,
 					iov, 2), 1);
@@ -346,42 +355,120 @@ TEST(pins)
 		 1);
 	CHECK_EQ(M.fetches, f);
 
-	/* Invalidated while pinned: gone from lookups, released at unpin. */
+	/*
+	 * Invalidated while referenced: gone from lookups, revoked (not
+	 * released) and the holder is told; released by the last put.
+	 */
 	r = M.releases;
+	CHECK_EQ(iova_translate_ref(&M.iova, rstart(0) + 8, 8, IOVA_PERM_READ,
+				    iov, 2, &b), 1);
 	iova_invalidate(&M.iova, rstart(0), rstart(0));
 	CHECK_EQ(M.releases, r);
-	CHECK_EQ(M.iova.nr_stale, 1);
+	CHECK_EQ(M.revokes, 1);
+	CHECK_EQ(M.iova.nr_dead, 1);
+	CHECK(!iova_refs_ok(&a));
 	CHECK_EQ(iova_translate(&M.iova, rstart(0), 1, IOVA_PERM_READ, iov, 2),
 		 1);
 	CHECK_EQ(M.fetches, f + 1);
-	iova_unpin(&M.iova, p);
+	iova_refs_put(&M.iova, &a);
 	CHECK_EQ(M.releases, r);
-	iova_unpin(&M.iova, q + 15);
+	iova_refs_put(&M.iova, &b);
 	CHECK_EQ(M.releases, r + 1);
-	CHECK_EQ(M.iova.nr_stale, 0);
-	/* Unpinning something unknown is harmless. */
-	iova_unpin(&M.iova, p);
+	CHECK_EQ(M.iova.nr_dead, 0);
+	/* Putting an empty set is harmless. */
+	iova_refs_put(&M.iova, &a);
 
-	/* Everything pinned: a miss cannot make room. */
-	iova_reset(&M.iova);
-	for (i = 0; i < IOVA_CACHE_MAX; i++)
-		CHECK(iova_pin(&M.iova, rstart(i), 1, IOVA_PERM_READ) != NULL);
-	r = M.releases;
-	CHECK_EQ(iova_translate(&M.iova, rstart(100), 1, IOVA_PERM_READ, iov,
-				2), -ENOMEM);
-	CHECK_EQ(M.releases, r + 1);
-	for (i = 0; i < IOVA_CACHE_MAX; i++)
-		iova_unpin(&M.iova, sim_host(&M, rstart(i), 1));
-	CHECK_EQ(iova_translate(&M.iova, rstart(100), 1, IOVA_PERM_READ, iov,
-				2), 1);
-
-	/* Reset with a pin held, then unpin. */
-	p = iova_pin(&M.iova, rstart(5), 16, IOVA_PERM_READ);
-	CHECK(p != NULL);
+	/* Reset with a reference held, then put. */
+	CHECK_EQ(iova_translate_ref(&M.iova, rstart(5), 16, IOVA_PERM_READ,
+				    iov, 2, &a), 1);
 	iova_reset(&M.iova);
 	CHECK_EQ(M.live, 1);
-	iova_unpin(&M.iova, p);
+	iova_refs_fini(&M.iova, &a);
 	CHECK_EQ(M.live, 0);
+	iova_refs_fini(&M.iova, &b);
+	sim_mem_free(&M);
+	return 0;
+}
+
+/*
+ * Many small regions (a driver mapping page by page): referenced ones
+ * never go; a full table of them is back-pressure (-EBUSY), not a release;
+ * one set holds at most IOVA_REFS_MAX regions.
+ */
+TEST(references_many_regions)
+{
+	static struct iova_refs sets[IOVA_LIVE_MAX / 256 + 1];
+	struct iovec iov[1];
+	unsigned int i, r;
+
+	CHECK_EQ(setup(16), 0);
+	M.fetch_pages = 1;
+	for (i = 0; i < IOVA_LIVE_MAX; i++)
+		CHECK_EQ(iova_translate_ref(&M.iova, SIM_IOVA_BASE + i * SIM_PAGE,
+					    8, IOVA_PERM_READ, iov, 1,
+					    &sets[i / 256]), 1);
+	CHECK_EQ(M.iova.nr, IOVA_LIVE_MAX);
+	CHECK_EQ(M.releases, 0);
+	r = M.fetches;
+	CHECK_EQ(iova_translate_ref(&M.iova, SIM_IOVA_BASE + IOVA_LIVE_MAX *
+				    SIM_PAGE, 8, IOVA_PERM_READ, iov, 1,
+				    &sets[IOVA_LIVE_MAX / 256]), -EBUSY);
+	CHECK_EQ(M.releases, 1);	/* just the one fetched for nothing */
+	CHECK_EQ(M.fetches, r + 1);
+	/* Every referenced page is still the driver's memory. */
+	for (i = 0; i < IOVA_LIVE_MAX; i++) {
+		uint8_t *p = sim_host(&M, SIM_IOVA_BASE + i * SIM_PAGE, 1);
+
+		*p = (uint8_t)i;
+		CHECK_EQ(iova_translate(&M.iova, SIM_IOVA_BASE + i * SIM_PAGE,
+					1, IOVA_PERM_READ, iov, 1), 1);
+		CHECK_EQ(*(uint8_t *)iov[0].iov_base, (uint8_t)i);
+	}
+	/* A completion drops references: room again. */
+	iova_refs_put(&M.iova, &sets[0]);
+	CHECK_EQ(iova_translate_ref(&M.iova, SIM_IOVA_BASE + IOVA_LIVE_MAX *
+				    SIM_PAGE, 8, IOVA_PERM_READ, iov, 1,
+				    &sets[IOVA_LIVE_MAX / 256]), 1);
+	for (i = 0; i < ARRAY_SIZE(sets); i++)
+		iova_refs_fini(&M.iova, &sets[i]);
+
+	/* One set: IOVA_REFS_MAX regions, then -ENOBUFS. */
+	for (i = 0; i < IOVA_REFS_MAX; i++)
+		CHECK_EQ(iova_translate_ref(&M.iova, SIM_IOVA_BASE + i * SIM_PAGE,
+					    8, IOVA_PERM_READ, iov, 1,
+					    &sets[0]), 1);
+	CHECK_EQ(iova_translate_ref(&M.iova, SIM_IOVA_BASE + i * SIM_PAGE, 8,
+				    IOVA_PERM_READ, iov, 1, &sets[0]), -ENOBUFS);
+	iova_refs_fini(&M.iova, &sets[0]);
+	sim_mem_free(&M);
+	CHECK_EQ(M.live, 0);
+	return 0;
+}
+
+/* The oracle itself: a released view really is gone (the child faults). */
+TEST(release_is_for_real)
+{
+	struct iovec iov[1];
+	volatile uint8_t *p;
+	int status;
+	pid_t pid;
+
+	CHECK_EQ(setup(4), 0);
+	CHECK_EQ(iova_translate(&M.iova, rstart(1), 8, IOVA_PERM_RW, iov, 1), 1);
+	p = iov[0].iov_base;
+	*p = 1;
+	iova_invalidate(&M.iova, rstart(1), rstart(1));
+	CHECK_EQ(M.releases, 1);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		/* The sanitizers' handler would turn the fault into exit(1). */
+		signal(SIGSEGV, SIG_DFL);
+		*p = 2;
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
 	sim_mem_free(&M);
 	return 0;
 }
@@ -396,6 +483,8 @@ int main(void)
 	RUN(invalidate_precision);
 	RUN(stale_hint);
 	RUN(eviction_lru);
-	RUN(pins);
+	RUN(references);
+	RUN(references_many_regions);
+	RUN(release_is_for_real);
 	return check_failed != 0;
 }

@@ -1534,7 +1534,7 @@ static uint64_t t_tx_accounted(void)
 {
 	static const char *const names[NET_DROP_NR] = {
 		"", "oversize", "bad_header", "link_down", "peer_down",
-		"backend_error", "no_offload", "reset",
+		"backend_error", "no_offload", "reset", "memory_lost",
 	};
 	uint64_t n = t_stat(&A, "tx_packets");
 	char name[64];

@@ -194,7 +194,7 @@ static int check_out_in(uint64_t features, unsigned int direct)
 	CHECK_EQ(IOV[1].iov_len, 600);
 	CHECK(memcmp(IOV[1].iov_base, payload, 600) == 0);
 	CHECK_EQ(IOV[2].iov_len, 512);
-	CHECK(E.in_last == sim_host(&M, s[3].iova, 1));
+	CHECK_EQ(sim_dev_iova(&M, E.in_last), s[3].iova);
 
 	memset(IOV[2].iov_base, 0xab, 512);
 	*E.in_last = 0x5a;
@@ -255,7 +255,7 @@ TEST(buffer_spanning_regions)
 	memcpy(got, IOV[0].iov_base, IOV[0].iov_len);
 	memcpy(got + IOV[0].iov_len, IOV[1].iov_base, IOV[1].iov_len);
 	CHECK(memcmp(got, data, 100) == 0);
-	CHECK(E.in_last == sim_host(&M, s[1].iova + 63, 1));
+	CHECK_EQ(sim_dev_iova(&M, E.in_last), s[1].iova + 63);
 	CHECK_EQ(sim_region_of(&M, s[1].iova + 63),
 		 sim_region_of(&M, s[1].iova) + 1);
 	teardown();
@@ -283,7 +283,7 @@ TEST(enospc)
 	CHECK_EQ(E.in_num, 0);
 	CHECK_EQ(E.out_len, 32);
 	CHECK_EQ(E.in_len, 1);
-	CHECK(E.in_last == sim_host(&M, s[4].iova, 1));
+	CHECK_EQ(sim_dev_iova(&M, E.in_last), s[4].iova);
 	CHECK(!VQ.broken);
 	*E.in_last = 0xee;
 	virtq_push(&VQ, E.head, 1);
@@ -300,13 +300,13 @@ TEST(enospc)
 	sim_vq_publish(&Q);
 	CHECK_EQ(pop_max(1), -ENOSPC);
 	CHECK_EQ(E.head, head);
-	CHECK(E.in_last == sim_host(&M, sp[1].iova + 15, 1));
+	CHECK_EQ(sim_dev_iova(&M, E.in_last), sp[1].iova + 15);
 	virtq_push(&VQ, E.head, 0);
 
 	/* No iovecs at all, and the queue still works afterwards. */
 	head = add1(4, true);
 	CHECK_EQ(pop_max(0), -ENOSPC);
-	CHECK(E.in_last == sim_host(&M, Q.desc[head].addr + 3, 1));
+	CHECK_EQ(sim_dev_iova(&M, E.in_last), Q.desc[head].addr + 3);
 	virtq_push(&VQ, E.head, 0);
 	add1(4, true);
 	CHECK_EQ(pop_max(1), 1);
@@ -330,7 +330,7 @@ TEST(zero_length_buffers)
 	CHECK_EQ(pop(), 1);
 	CHECK_EQ(E.out_num, 0);
 	CHECK_EQ(E.in_num, 1);
-	CHECK(E.in_last == sim_host(&M, s[1].iova + 3, 1));
+	CHECK_EQ(sim_dev_iova(&M, E.in_last), s[1].iova + 3);
 	teardown();
 	return 0;
 }
@@ -1010,10 +1010,10 @@ TEST(ring_checks)
 	CHECK_START(-EFAULT, "descriptor table", 32768, rlast(3) - 4095, a, u,
 		    F_V1);
 
-	/* Failed starts leave no pins behind. */
+	/* Failed starts leave no references behind. */
 	iova_reset(&M.iova);
 	CHECK_EQ(M.live, 0);
-	CHECK_EQ(M.iova.nr_stale, 0);
+	CHECK_EQ(M.iova.nr_dead, 0);
 	sim_vq_free(&Q);
 	sim_mem_free(&M);
 	return 0;
@@ -1453,7 +1453,7 @@ static void __attribute__((noreturn))
 k9_device(struct virtq_log *log, unsigned int seed)
 {
 	static struct virtq vq;
-	struct virtq_elem e;
+	struct virtq_elem e = { 0 };
 	struct iovec iov[4];
 	uint16_t heads[K9_NUM], pend[K9_NUM];
 	unsigned int npend = 0;
