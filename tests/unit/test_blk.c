@@ -60,6 +60,8 @@ static struct tdev T;
 static char tmpdir[64];
 /* t_post(): chained descriptors, or one indirect table (many requests). */
 static bool post_indirect;
+/* Guest memory's fetch_pages (simdrv.h): many small regions when set. */
+static unsigned int t_fetch_pages;
 
 struct treq {
 	struct virtio_blk_outhdr hdr;
@@ -79,6 +81,7 @@ static int t_setup_cfg(struct tdev *t, uint64_t mask)
 		return -1;
 	if (sim_mem_init(&t->mem, 0, 4))
 		return -1;
+	t->mem.fetch_pages = t_fetch_pages;
 	t->nq = t->d.nr_vqs;
 	for (i = 0; i < t->nq; i++) {
 		t->d.vqs[i].index = i;
@@ -1270,6 +1273,121 @@ TEST(resubmit_without_free_slot)
 	return 0;
 }
 
+/*
+ * One request whose header, data pages and status each sit in a page of
+ * their own, far apart: with fetch_pages = 1 every one is a region.
+ */
+static void t_post_scattered(struct treq *r, uint32_t type, uint64_t sector,
+			     const uint8_t *data, unsigned int pages,
+			     bool indirect)
+{
+	bool dev_writes = type == VIRTIO_BLK_T_IN;
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->hdr.type = htole32(type);
+	r->hdr.sector = htole64(sector);
+	r->seg[r->n++] = (struct sim_seg){
+		.len = sizeof(r->hdr), .data = &r->hdr,
+		.iova = sim_alloc(&T.mem, 2 * SIM_PAGE, SIM_PAGE) };
+	for (i = 0; i < pages; i++)
+		r->seg[r->n++] = (struct sim_seg){
+			.len = SIM_PAGE, .write = dev_writes,
+			.data = data ? data + i * SIM_PAGE : NULL,
+			.iova = sim_alloc(&T.mem, 2 * SIM_PAGE, SIM_PAGE) };
+	r->seg[r->n++] = (struct sim_seg){
+		.len = 1, .write = true,
+		.iova = sim_alloc(&T.mem, 2 * SIM_PAGE, SIM_PAGE) };
+	/* The driver's own guess, which must be overwritten. */
+	sim_write(&T.mem, r->seg[r->n - 1].iova, "\x00", 1);
+	r->head = sim_vq_add(&T.sq[0], r->seg, r->n, indirect ? 0 : r->n);
+}
+
+/*
+ * A batch touching far more regions than the IOVA cache keeps (a driver
+ * with a vIOMMU): the file backend submits at unplug, after the whole
+ * batch was popped, so every request's regions must survive the later
+ * pops.  Every write reaches the file intact and reads return it; every
+ * status byte is written (the driver preset 0, which reads as OK).
+ */
+TEST(many_regions_file_batch)
+{
+	enum { N = 40, PAGES = 2 };
+	static struct treq r[N];
+	static uint8_t data[N][PAGES * SIM_PAGE], back[PAGES * SIM_PAGE];
+	unsigned int i;
+	int fd;
+
+	t_fetch_pages = 1;
+	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	t_fetch_pages = 0;
+	for (i = 0; i < N; i++) {
+		memset(data[i], 0x40 + i, sizeof(data[i]));
+		t_post_scattered(&r[i], VIRTIO_BLK_T_OUT, 1000 + i * 16,
+				 data[i], PAGES, i % 8 != 0);
+		CHECK(r[i].head >= 0);
+	}
+	t_kick(0);
+	CHECK_EQ(t_collect(0, r, N, N), 0);
+	for (i = 0; i < N; i++) {
+		CHECK_EQ(t_status(&r[i]), VIRTIO_BLK_S_OK);
+		CHECK_EQ(r[i].len, 1);
+	}
+	fd = open(T.path, O_RDONLY);
+	CHECK(fd >= 0);
+	for (i = 0; i < N; i++) {
+		CHECK_EQ(pread(fd, back, sizeof(back), (1000 + i * 16) * 512),
+			 sizeof(back));
+		CHECK(!memcmp(back, data[i], sizeof(back)));
+	}
+	close(fd);
+
+	/* Reads of the same sectors, indirect and direct: the right data. */
+	for (i = 0; i < N; i++) {
+		t_post_scattered(&r[i], VIRTIO_BLK_T_IN, 1000 + i * 16, NULL,
+				 PAGES, i % 8 != 3);
+		CHECK(r[i].head >= 0);
+	}
+	t_kick(0);
+	CHECK_EQ(t_collect(0, r, N, N), 0);
+	for (i = 0; i < N; i++) {
+		unsigned int k;
+
+		CHECK_EQ(t_status(&r[i]), VIRTIO_BLK_S_OK);
+		CHECK_EQ(r[i].len, PAGES * SIM_PAGE + 1);
+		for (k = 0; k < PAGES; k++) {
+			sim_read(&T.mem, r[i].seg[1 + k].iova, back, SIM_PAGE);
+			CHECK(all_bytes(back, SIM_PAGE, 0x40 + i));
+		}
+	}
+	t_teardown();
+	return 0;
+}
+
+/*
+ * The driver takes the memory of a request in flight away (IOTLB
+ * invalidation): the request must not complete with OK.
+ */
+TEST(invalidated_under_request_not_ok)
+{
+	static struct treq r;
+
+	t_fetch_pages = 1;
+	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	t_fetch_pages = 0;
+	t_post_scattered(&r, VIRTIO_BLK_T_IN, 64, NULL, 1, false);
+	CHECK(r.head >= 0);
+	t_kick(0);
+	/* Submitted to io_uring, not yet completed: pull the data page. */
+	iova_invalidate(&T.mem.iova, r.seg[1].iova, r.seg[1].iova);
+	CHECK_EQ(T.mem.revokes, 1);
+	CHECK_EQ(t_collect(0, &r, 1, 1), 0);
+	CHECK_EQ(t_status(&r), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(r.len, 1);
+	t_teardown();
+	return 0;
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vdfw-blk-XXXXXX");
@@ -1302,6 +1420,8 @@ int main(void)
 	RUN(stop_drops_late_completions);
 	RUN(reset_with_requests_in_flight);
 	RUN(resubmit_after_restart);
+	RUN(many_regions_file_batch);
+	RUN(invalidated_under_request_not_ok);
 	RUN(resubmit_without_free_slot);
 	loop_exit();
 	rmdir(tmpdir);

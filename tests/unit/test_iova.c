@@ -362,9 +362,13 @@ TEST(references)
 	r = M.releases;
 	CHECK_EQ(iova_translate_ref(&M.iova, rstart(0) + 8, 8, IOVA_PERM_READ,
 				    iov, 2, &b), 1);
+	*(uint8_t *)sim_host(&M, rstart(0) + 8, 1) = 0x11;
 	iova_invalidate(&M.iova, rstart(0), rstart(0));
 	CHECK_EQ(M.releases, r);
 	CHECK_EQ(M.revokes, 1);
+	/* A late write through the revoked pointer reaches nobody. */
+	*(uint8_t *)iov[0].iov_base = 0x77;
+	CHECK_EQ(*(uint8_t *)sim_host(&M, rstart(0) + 8, 1), 0x11);
 	CHECK_EQ(M.iova.nr_dead, 1);
 	CHECK(!iova_refs_ok(&a));
 	CHECK_EQ(iova_translate(&M.iova, rstart(0), 1, IOVA_PERM_READ, iov, 2),
