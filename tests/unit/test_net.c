@@ -96,6 +96,8 @@ struct tdev {
 };
 
 static struct tdev A, B;
+/* Guest memory's fetch_pages (simdrv.h): many small regions when set. */
+static unsigned int t_fetch_pages;
 
 static void t_vq_irq(struct vdev *d, struct virtq *vq)
 {
@@ -143,6 +145,7 @@ static int t_start(struct tdev *t, uint64_t features)
 
 	if (sim_mem_init(&t->mem, MEM_SIZE, 4))
 		return -1;
+	t->mem.fetch_pages = t_fetch_pages;
 	/* Fresh guest memory: forget buffers of an earlier driver. */
 	memset(t->rxbuf_len, 0, sizeof(t->rxbuf_len));
 	memset(t->chain, 0, sizeof(t->chain));
@@ -1439,6 +1442,112 @@ TEST(rx_buffer_across_regions)
 	return 0;
 }
 
+/* Post @n one-page RX buffers, 16 KiB apart (a region each, at fetch_pages 4). */
+static int t_post_rx_pages(struct tdev *t, unsigned int n, uint64_t *iova)
+{
+	struct sim_seg s;
+	unsigned int i;
+	int head;
+
+	for (i = 0; i < n; i++) {
+		s = (struct sim_seg){ .len = SIM_PAGE, .write = true,
+				      .iova = sim_alloc(&t->mem, 4 * SIM_PAGE,
+							4 * SIM_PAGE) };
+		head = sim_vq_add_chain(&t->rxq, &s, 1);
+		if (head < 0)
+			return -1;
+		t->chain[head] = (struct rxchain){ .iova = { s.iova },
+						   .len = { SIM_PAGE }, .n = 1 };
+		iova[i] = s.iova;
+	}
+	t_rx_kick(t);
+	return 0;
+}
+
+/*
+ * Frames over many small regions (a driver mapping a few pages at a time)
+ * arrive intact.  Then the driver invalidates, thousands of times, the
+ * regions of RX chains the device holds stashed for a frame that waits:
+ * the frame is dropped as memory_lost, and not one byte reaches the
+ * memory the driver took back.
+ */
+TEST(rx_many_regions_and_invalidations)
+{
+	enum { NFR = 120, NBUF = NFR + 10 };
+	static uint64_t buf[NBUF], more[10];
+	static uint8_t fr[1400], big[70000], page[SIM_PAGE];
+	struct rxframe *rf = malloc(sizeof(*rf));
+	unsigned int i, k, got = 0;
+	struct net_hdr h;
+	uint32_t len, ulen;
+	uint16_t head;
+
+	CHECK(rf);
+	/* 16 KiB regions: the rings fit in the first, buffers spread out. */
+	t_fetch_pages = 4;
+	i = t_pair(0, F_ALL, F_ALL);
+	t_fetch_pages = 0;
+	CHECK_EQ(i, 0);
+	CHECK_EQ(t_post_rx_pages(&B, NBUF, buf), 0);
+	for (i = 0; i < NFR; i++) {
+		mk_eth(fr, 200 + i * 10, i);
+		CHECK(t_queue_tx(&A, &no_hdr, fr, 200 + i * 10, 1 + i % 5,
+				 i % 2) >= 0);
+		if (i % 8 == 7 || i == NFR - 1) {
+			t_tx_kick(&A);
+			CHECK(t_tx_done(&A) > 0);
+			while (t_recv(&B, rf) == 1) {
+				mk_eth(fr, 200 + got * 10, got);
+				CHECK_EQ(rf->len, 200 + got * 10);
+				CHECK(!memcmp(rf->data, fr, rf->len));
+				got++;
+			}
+		}
+	}
+	CHECK_EQ(got, NFR);
+	CHECK(B.mem.fetches > IOVA_CACHE_MAX);	/* more regions than it keeps */
+
+	/*
+	 * A 60 KB TSO frame finds 10 buffers: they stay stashed (popped) and
+	 * the frame waits.  The driver puts a canary into them, then
+	 * invalidates their regions 5000 times while other mappings come
+	 * and go.
+	 */
+	len = mk_ip4(big, 6, 60000, 2);
+	mk_tcp(big, L4_OFF, 1000, 0x18, 0);
+	h = hdr_tso(VIRTIO_NET_HDR_GSO_TCPV4, 1448, L4_OFF);
+	CHECK_EQ(t_send(&A, &h, big, len), 0);
+	CHECK_EQ(t_tx_done(&A), 0);
+	memset(page, 0xc5, sizeof(page));
+	for (k = NFR; k < NBUF; k++)
+		sim_write(&B.mem, buf[k], page, sizeof(page));
+	for (i = 0; i < 5000; i++) {
+		k = NFR + i % (NBUF - NFR);
+		iova_invalidate(&B.mem.iova, buf[k], buf[k] + SIM_PAGE - 1);
+		CHECK(iova_ptr(&B.mem.iova, buf[i % NFR], 1, IOVA_PERM_WRITE));
+	}
+	CHECK_EQ(B.mem.revokes, NBUF - NFR);
+	/* More buffers: the frame goes, into memory partly taken back. */
+	CHECK_EQ(t_post_rx_pages(&B, 10, more), 0);
+	CHECK_EQ(t_tx_done(&A), 1);
+	for (i = 0; i < (NET_HDR_LEN + len + SIM_PAGE - 1) / SIM_PAGE; i++) {
+		CHECK_EQ(sim_vq_used(&B.rxq, &head, &ulen), 1);
+		CHECK_EQ(ulen, 0);
+	}
+	CHECK_EQ(sim_vq_used(&B.rxq, &head, &ulen), 0);
+	CHECK_EQ(t_stat(&B, "rx_drop_memory_lost"), 1);
+	CHECK_EQ(t_stat(&B, "rx_packets"), NFR);
+	/* Not one byte reached the memory the driver took back. */
+	for (k = NFR; k < NBUF; k++) {
+		sim_read(&B.mem, buf[k], page, sizeof(page));
+		for (i = 0; i < SIM_PAGE; i++)
+			CHECK_EQ(page[i], 0xc5);
+	}
+	t_unpair();
+	free(rf);
+	return 0;
+}
+
 /*
  * After a vdused restart: an RX head in flight is stashed again and used,
  * a TX head in flight is completed without being sent (no duplicates).
@@ -1670,6 +1779,7 @@ int main(void)
 	RUN(hostile_rx_ring_needs_reset_sender_unharmed);
 	RUN(bad_rx_chains_returned_empty);
 	RUN(rx_buffer_across_regions);
+	RUN(rx_many_regions_and_invalidations);
 	RUN(resubmit_after_restart);
 	RUN(reset_with_state_in_flight);
 	RUN(random_frames_fuzz);
