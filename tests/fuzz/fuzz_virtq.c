@@ -46,22 +46,26 @@ static uint64_t fuzz_addr(uint64_t a)
 	return SIM_IOVA_BASE + a % (MEM_SIZE + 64);
 }
 
-/* Every iovec the engine hands out lies inside guest memory. */
+/*
+ * Every iovec the engine hands out lies inside guest memory: within one
+ * live view of the mapping source, which stands for guest addresses.
+ */
 static void check_elem(const struct virtq_elem *e, int ret)
 {
-	const uint8_t *lo = M.map, *hi = M.map + M.map_len;
 	unsigned int i;
 
 	if (ret == 1) {
 		must(e->out_num + e->in_num <= e->iov_max);
 		for (i = 0; i < e->out_num + e->in_num; i++) {
 			const uint8_t *b = e->iov[i].iov_base;
+			uint64_t first = sim_dev_iova(&M, b);
+			size_t len = e->iov[i].iov_len;
 
-			must(b >= lo && b + e->iov[i].iov_len <= hi);
+			must(first && sim_dev_iova(&M, b + len - 1) == first + len - 1);
 		}
 	}
 	if (e->in_last)
-		must(e->in_last >= lo && e->in_last < hi);
+		must(sim_dev_iova(&M, e->in_last));
 	must(e->head < VQ.num || !VQ.num);
 }
 
@@ -80,7 +84,9 @@ static void check_vq(void)
 static int do_pop(unsigned int iov_max, bool map, uint16_t head)
 {
 	struct iovec iov[8];
-	struct virtq_elem e = { .iov = iov, .iov_max = iov_max };
+	/* Like every device: the chain's regions stay ours while we use them. */
+	struct iova_refs refs = { 0 };
+	struct virtq_elem e = { .iov = iov, .iov_max = iov_max, .refs = &refs };
 	int ret = map ? virtq_map_head(&VQ, head, &e) : virtq_pop(&VQ, &e);
 
 	must(ret == 0 || ret == 1 || ret == -ENOSPC || ret == -EPROTO ||
@@ -95,6 +101,8 @@ static int do_pop(unsigned int iov_max, bool map, uint16_t head)
 		if (!map && npopped < MAX_NUM)
 			popped[npopped++] = e.head;
 	}
+	/* Done with its memory (the harness only completes it by head). */
+	iova_refs_fini(&M.iova, &refs);
 	return ret;
 }
 

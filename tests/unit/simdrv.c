@@ -126,6 +126,18 @@ static const struct iova_source_ops sim_ops = {
 	.release = sim_release,
 };
 
+int sim_mem_protect(struct sim_mem *m, int prot)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < m->nr; i++)
+		ret |= mprotect(m->r[i].host, m->r[i].len, prot);
+	for (i = 0; i < m->nr_views; i++)
+		ret |= mprotect(m->views[i].host, m->views[i].len, prot);
+	return ret ? -errno : 0;
+}
+
 uint64_t sim_dev_iova(const struct sim_mem *m, const void *p)
 {
 	const uint8_t *h = p;

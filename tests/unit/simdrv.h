@@ -117,6 +117,8 @@ void sim_region_set(struct sim_mem *m, unsigned int idx, uint8_t perm,
 void *sim_host(struct sim_mem *m, uint64_t iova, uint64_t len);
 /* Guest address a device pointer (from a live view) stands for, or 0. */
 uint64_t sim_dev_iova(const struct sim_mem *m, const void *p);
+/* mprotect() all of guest memory, the driver's view and the device's. */
+int sim_mem_protect(struct sim_mem *m, int prot);
 /* Copy to/from guest memory, across regions; false if out of range. */
 bool sim_write(struct sim_mem *m, uint64_t iova, const void *p, uint64_t len);
 bool sim_read(struct sim_mem *m, uint64_t iova, void *p, uint64_t len);

@@ -100,7 +100,7 @@ static int broken_inert(const char *what)
 			 "err \"%s\" lacks \"%s\"", VQ.err, what);
 		return -1;
 	}
-	CHECK_EQ(mprotect(M.map, M.map_len, PROT_NONE), 0);
+	CHECK_EQ(sim_mem_protect(&M, PROT_NONE), 0);
 	CHECK_EQ(pop(), -EPROTO);
 	virtq_push(&VQ, 0, 0);
 	virtq_flush(&VQ);
@@ -111,7 +111,7 @@ static int broken_inert(const char *what)
 				  0), -EPROTO);
 	CHECK_EQ(virtq_attach_log(&VQ, (struct virtq_log *)logbuf, false, NULL,
 				  0), -EPROTO);
-	CHECK_EQ(mprotect(M.map, M.map_len, PROT_READ | PROT_WRITE), 0);
+	CHECK_EQ(sim_mem_protect(&M, PROT_READ | PROT_WRITE), 0);
 	CHECK_EQ(Q.irqs, irqs);
 	return 0;
 }
