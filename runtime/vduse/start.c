@@ -100,8 +100,11 @@ static int start_vq(struct vdev *d, struct vduse_state_file *sf,
 	}
 	return -EINVAL;
 err:
-	snprintf(why, len, "vq%u: cannot start: %s", index,
-		 vq->err[0] ? vq->err : strerror(-ret));
+	/* The engine's reason names the queue already. */
+	if (vq->err[0])
+		snprintf(why, len, "cannot start %s", vq->err);
+	else
+		snprintf(why, len, "cannot start vq%u: %s", index, strerror(-ret));
 	return ret;
 }
 
