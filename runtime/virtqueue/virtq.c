@@ -683,7 +683,12 @@ static int log_reconcile(struct virtq *vq, struct virtq_log *log)
 		return vq_break(vq, "avail idx %u is %u ahead of last_avail %u "
 				"(queue size %u)", aidx, (uint16_t)(aidx - last),
 				last, vq->num);
-	if (aidx != last) {
+	/*
+	 * With num heads outstanding no pop can have started: a mark on the
+	 * head in the next slot is a driver offering it again, and advancing
+	 * would leave more consumed than the ring holds.
+	 */
+	if (aidx != last && (uint16_t)(last - used) < vq->num) {
 		smp_rmb();	/* the slot is valid once the index covers it */
 		h = le16toh(READ_ONCE(vq->avail->ring[last & mask]));
 		if (h < vq->num && log->inflight[h])
