@@ -7,8 +7,8 @@
  * rings derived from the same bytes so that recovery meets rings that
  * agree with the logs, or nearly.  It must never read outside what it
  * mapped, and a kept file must yield only heads < the queue size that are
- * really in flight.  Whatever it did, the file it leaves must be one the
- * next vdused keeps.
+ * really in flight, and must be what this vdused writes.  Whatever it
+ * did, the file it leaves must be one the next vdused keeps.
  *
  * The state file is mapped, so ASan sees no overflow inside its last page;
  * every log slot is therefore also checked from an exact-size heap copy.
@@ -18,6 +18,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,26 @@ static void check_slots(const uint8_t *data, size_t size)
 	}
 }
 
+/*
+ * A kept file has the header this vdused writes, whatever the driver's
+ * status byte, and queue logs that do not overlap.
+ */
+static void check_kept(const uint8_t *data, size_t size)
+{
+	struct vduse_state want = {
+		.magic = VDUSE_STATE_MAGIC, .nr_vqs = NQ, .features = FEATURES,
+		.vq_size = QS, .log_stride = SF.stride,
+	};
+	unsigned int i;
+
+	must(size >= sizeof(want));
+	memcpy(&want.status, data + offsetof(struct vduse_state, status), 1);
+	must(!memcmp(data, &want, sizeof(want)));
+	for (i = 0; i + 1 < NQ; i++)
+		must((char *)vduse_state_log(&SF, i + 1) -
+		     (char *)vduse_state_log(&SF, i) >= (long)virtq_log_size(QS));
+}
+
 static void write_file(const uint8_t *data, size_t size)
 {
 	char path[256];
@@ -221,6 +242,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	write_file(data, size);
 	kept = vduse_state_open(&SF, NAME, NQ, FEATURES, QS, true);
 	must(kept == 0 || kept == 1);
+	if (kept)
+		check_kept(data, size);
 	check_slots(data, size);
 	sim_mem_clear(&M);
 	for (i = 0; i < NQ; i++)
