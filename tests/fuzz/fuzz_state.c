@@ -88,13 +88,7 @@ static const struct vdev_model_ops f_ops = {
 
 static int f_vq_info(struct vdev *d, unsigned int i, struct vduse_vq_info *info)
 {
-	memset(info, 0, sizeof(*info));
-	info->index = i;
-	info->desc_addr = SQ[i].desc_iova;
-	info->driver_addr = SQ[i].avail_iova;
-	info->device_addr = SQ[i].used_iova;
-	info->num = SQ[i].num;
-	info->ready = 1;
+	sim_vq_info(&SQ[i], i, info);
 	return 0;
 }
 

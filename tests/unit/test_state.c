@@ -48,15 +48,9 @@ static uint32_t info_num[NQ];	/* VQ_GET_INFO's num if not 0 */
 
 static int t_vq_info(struct vdev *d, unsigned int i, struct vduse_vq_info *info)
 {
-	memset(info, 0, sizeof(*info));
-	info->index = i;
-	info->desc_addr = SQ[i].desc_iova;
-	info->driver_addr = SQ[i].avail_iova;
-	info->device_addr = SQ[i].used_iova;
-	info->num = info_num[i] ? info_num[i] : SQ[i].num;
-	/* What the driver set at setup, not the live index. */
-	info->split.avail_index = 0;
-	info->ready = 1;
+	sim_vq_info(&SQ[i], i, info);
+	if (info_num[i])
+		info->num = info_num[i];
 	return 0;
 }
 

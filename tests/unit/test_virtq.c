@@ -1050,23 +1050,9 @@ static struct virtq_log *log_new(uint16_t num)
 
 /*
  * The process died: a new one starts the queue from scratch (fresh IOVA
- * cache, avail index 0 as a stale kernel would report) and recovers.
+ * cache, avail index 0 as a stale kernel would report) and, in restart(),
+ * recovers from the log.
  */
-static int restart(struct virtq_log *log, uint16_t *heads, unsigned int max)
-{
-	virtq_stop(&VQ);
-	iova_reset(&M.iova);
-	memset(&VQ, 0, sizeof(VQ));
-	VQ.iova = &M.iova;
-	VQ.notify = sim_vq_notify;
-	VQ.priv = &Q;
-	if (virtq_start(&VQ, Q.num, Q.desc_iova, Q.avail_iova, Q.used_iova, 0,
-			Q.features))
-		return -1000;
-	return virtq_attach_log(&VQ, log, true, heads, max);
-}
-
-/* The same without a log: the queue started as the kernel reports it. */
 static int restart_unlogged(void)
 {
 	virtq_stop(&VQ);
@@ -1077,6 +1063,13 @@ static int restart_unlogged(void)
 	VQ.priv = &Q;
 	return virtq_start(&VQ, Q.num, Q.desc_iova, Q.avail_iova, Q.used_iova,
 			   0, Q.features);
+}
+
+static int restart(struct virtq_log *log, uint16_t *heads, unsigned int max)
+{
+	if (restart_unlogged())
+		return -1000;
+	return virtq_attach_log(&VQ, log, true, heads, max);
 }
 
 /* Tagged request: 8 readable bytes holding @tag, 8 writable. */
