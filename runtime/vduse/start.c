@@ -51,9 +51,13 @@ static int start_vq(struct vdev *d, struct vduse_state_file *sf,
 	 * advertised), while the log and the heads array have room for the
 	 * table's size: check before anything is sized from it.
 	 */
-	if (info->num > d->vq_size_max || !log) {
+	if (info->num > d->vq_size_max) {
 		snprintf(why, len, "vq%u: queue size %u, the device allows at most %u",
 			 index, info->num, d->vq_size_max);
+		return -EINVAL;
+	}
+	if (!log) {
+		snprintf(why, len, "vq%u: no log in the state file", index);
 		return -EINVAL;
 	}
 	ret = virtq_start(vq, info->num, info->desc_addr, info->driver_addr,

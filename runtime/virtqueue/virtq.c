@@ -783,7 +783,7 @@ int virtq_log_check(const struct virtq_log *log, uint16_t max, char *why,
 	const uint16_t *heads;
 	unsigned int i;
 
-	/* log_init() writes version last: 0 means nothing else is valid. */
+	/* Written last by log_init(), cleared at a reset: 0 means no log. */
 	if (!log->version)
 		return 0;
 	if (log->version != VIRTQ_LOG_VERSION)
@@ -818,9 +818,10 @@ int virtq_adopt(struct virtq *vq)
 	if (!vq->num)
 		return -EINVAL;
 	/*
-	 * Offers and completions count from the same start and in flight
-	 * are offers minus completions (at most num), so equal indexes mean
-	 * nothing is outstanding; anything else cannot be told apart.
+	 * A ring is set up with equal indexes (fresh, or handed over with
+	 * nothing in flight), and from then on what is in flight is offers
+	 * minus completions, at most num: equal indexes mean nothing is
+	 * outstanding.  Any other difference cannot be told apart.
 	 */
 	avail = le16toh(READ_ONCE(vq->avail->idx));
 	if (avail != vq->published) {

@@ -199,7 +199,8 @@ int virtq_attach_log(struct virtq *vq, struct virtq_log *log, bool recover,
  * left) for a queue of at most @max entries?  Only the log's own fields
  * are checked (version, num, indices, inflight[] and heads[] entries), and
  * no byte past virtq_log_size(@max) is read.  A log of version 0 holds
- * nothing (its initialisation never finished) and passes.  Returns 0, or
+ * nothing (never initialised, cut short, or forgotten at a reset) and
+ * passes.  Returns 0, or
  * -EINVAL with the first field that failed written to @why (if not NULL).
  */
 int virtq_log_check(const struct virtq_log *log, uint16_t max, char *why,
