@@ -81,7 +81,11 @@ static struct vdev D;
 static struct vduse_state_file SF;
 static bool live;
 
-/* Everything vdused logs while @fn runs, into LOG (and on to stderr). */
+/*
+ * What vdused logs between log_begin() and log_end() lands in LOG (and is
+ * passed on to stderr).  A crash in between loses its report to the
+ * capture file: rerun with ASAN_OPTIONS=log_path=... to see it.
+ */
 static char LOG[16384];
 
 static void log_begin(int *saved, FILE **f)
@@ -378,7 +382,7 @@ static unsigned long log_heads_off(unsigned int q, uint16_t num)
 /*
  * A state file as a killed vdused leaves it: on vq0, A (write, sector 0)
  * consumed and not completed, B (sector 8) completed; on vq1 C (sector
- * 16) completed.  @a gets A.
+ * 16) completed.
  */
 static struct req A, B, C;
 
