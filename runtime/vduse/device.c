@@ -16,16 +16,11 @@
 #include "../core/sysfs.h"
 #include "control.h"
 #include "device.h"
+#include "start.h"
 
 #define S_ACK VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_FEATURES_OK VIRTIO_CONFIG_S_FEATURES_OK
 #define S_DRIVER_OK VIRTIO_CONFIG_S_DRIVER_OK
-
-enum start_mode {
-	START_FRESH,		/* DRIVER_OK from the driver */
-	START_RESUME,		/* after a restart, from the state file */
-	START_GUESS,		/* after a restart, without a state file */
-};
 
 static void vduse_vq_irq(struct vdev *d, struct virtq *vq)
 {
@@ -101,110 +96,39 @@ static int vduse_setup_kick(struct vduse_device *vd, unsigned int index)
 	return ioctl(vd->fd, VDUSE_VQ_SETUP_KICKFD, &ev) ? -errno : 0;
 }
 
-/*
- * Start one queue the driver made ready.  START_RESUME: an earlier vdused
- * served it; continue from its log and redo what it left in flight.
- * START_GUESS: it did, but left no log: assume it completed everything,
- * i.e. the driver's next request is at the used index.
- */
-static int vduse_start_vq(struct vduse_device *vd, unsigned int index,
-			  enum start_mode mode, uint16_t *heads,
-			  unsigned int *nr_heads)
+static int vduse_vq_info(struct vdev *d, unsigned int index,
+			 struct vduse_vq_info *info)
 {
-	struct vdev *d = &vd->vdev;
-	struct virtq *vq = &d->vqs[index];
-	struct vduse_vq_info info = { .index = index };
-	int ret;
+	struct vduse_device *vd = container_of(d, struct vduse_device, vdev);
 
-	*nr_heads = 0;
 	vduse_irqaff_reset(&vd->irqaff[index]);
-	if (ioctl(vd->fd, VDUSE_VQ_GET_INFO, &info))
-		return -errno;
-	if (!info.ready)
-		return 0;
-	vq->notify = vduse_vq_notify;
-	vq->priv = vd;
-	ret = virtq_start(vq, info.num, info.desc_addr, info.driver_addr,
-			  info.device_addr, info.split.avail_index,
-			  d->driver_features);
-	if (!ret && mode == START_GUESS)
-		ret = virtq_start(vq, info.num, info.desc_addr, info.driver_addr,
-				  info.device_addr, vq->used_idx,
-				  d->driver_features);
-	if (ret)
-		return ret;
-	ret = virtq_attach_log(vq, vduse_state_log(&vd->state, index),
-			       mode == START_RESUME, heads, d->vq_size_max);
-	if (ret < 0)
-		return ret;
-	*nr_heads = MIN((unsigned int)ret, d->vq_size_max);
-	return vduse_setup_kick(vd, index);
+	memset(info, 0, sizeof(*info));
+	info->index = index;
+	return ioctl(vd->fd, VDUSE_VQ_GET_INFO, info) ? -errno : 0;
 }
 
-/*
- * DRIVER_OK (or a resume): bring every ready queue into service, hand the
- * model what an earlier vdused left in flight, then look at every queue
- * once: kicks sent before our kick eventfd was installed are lost.
- */
-static void vduse_start(struct vduse_device *vd, enum start_mode mode)
+static int vduse_vq_started(struct vdev *d, unsigned int index)
 {
-	struct vdev *d = &vd->vdev;
-	unsigned int nr[VDEV_MAX_VQS] = { 0 }, i, j, started = 0, redo = 0;
-	uint16_t *heads;
-	char why[192];
-	int ret;
+	return vduse_setup_kick(container_of(d, struct vduse_device, vdev),
+				index);
+}
 
-	heads = calloc((size_t)d->nr_vqs * d->vq_size_max, sizeof(*heads));
-	if (!heads) {
-		vdev_needs_reset(d, "out of memory starting queues");
-		return;
-	}
-	d->state = VDEV_RUNNING;
-	for (i = 0; i < d->nr_vqs; i++) {
-		ret = vduse_start_vq(vd, i, mode, heads + i * d->vq_size_max, &nr[i]);
-		if (ret) {
-			snprintf(why, sizeof(why), "vq%u: cannot start: %s", i,
-				 d->vqs[i].err[0] ? d->vqs[i].err : strerror(-ret));
-			goto needs_reset;
-		}
-		started += d->vqs[i].num != 0;
-	}
-	if (d->ops->start(d)) {
-		snprintf(why, sizeof(why), "%s model failed to start", d->ops->kind);
-		goto needs_reset;
-	}
-	for (i = 0; i < d->nr_vqs; i++) {
-		for (j = 0; j < nr[i] && d->state == VDEV_RUNNING; j++)
-			d->ops->resubmit(d, &d->vqs[i], heads[i * d->vq_size_max + j]);
-		redo += nr[i];
-	}
-	free(heads);
-	dev_info(d->name, "driver ok: %u of %u queues running, features %#llx",
-		 started, d->nr_vqs, (unsigned long long)d->driver_features);
-	if (mode == START_RESUME)
-		dev_info(d->name, "resumed after restart: %u requests redone", redo);
-	for (i = 0; i < d->nr_vqs && d->state == VDEV_RUNNING; i++)
-		if (d->vqs[i].num)
-			d->ops->queue_kick(d, &d->vqs[i]);
-	return;
+static const struct vduse_start_ops vduse_start_ops = {
+	.vq_info = vduse_vq_info,
+	.vq_started = vduse_vq_started,
+};
 
-needs_reset:
-	free(heads);
-	vdev_needs_reset(d, why);
+static void vduse_start(struct vduse_device *vd, enum vduse_start_mode mode)
+{
+	vduse_start_queues(&vd->vdev, &vd->state, mode, &vduse_start_ops);
 }
 
 /* Status 0: forget the driver, its queues and its mappings. */
 static void vduse_reset(struct vduse_device *vd)
 {
 	struct vdev *d = &vd->vdev;
-	unsigned int i;
 
-	if (d->state == VDEV_RUNNING || d->state == VDEV_NEEDS_RESET)
-		d->ops->stop(d);
-	for (i = 0; i < d->nr_vqs; i++)
-		virtq_stop(&d->vqs[i]);
-	iova_reset(&d->iova);
-	d->state = VDEV_STOPPED;
+	vduse_stop_queues(d, &vd->state);
 	d->status = 0;
 	d->driver_features = 0;
 	dev_info(d->name, "reset");
@@ -305,7 +229,7 @@ static void vduse_messages(struct loop_source *src, uint32_t events)
 			dev_info(vd->vdev.name, "reply to message %u: %s",
 				 req.request_id, strerror(errno));
 		if (start)
-			vduse_start(vd, START_FRESH);
+			vduse_start(vd, VDUSE_START_FRESH);
 	}
 }
 
@@ -397,8 +321,9 @@ static void vduse_resume(struct vduse_device *vd, bool have_state)
 	if (!(status & S_DRIVER_OK))
 		return;
 	if (!have_state)
-		dev_info(d->name, "no state file: assuming no request was in flight");
-	vduse_start(vd, have_state ? START_RESUME : START_GUESS);
+		dev_info(d->name, "no usable state file: a queue is taken over "
+			 "only if nothing on it is outstanding");
+	vduse_start(vd, have_state ? VDUSE_START_RESUME : VDUSE_START_GUESS);
 }
 
 int vduse_device_open(struct vduse_device *vd)
@@ -415,6 +340,8 @@ int vduse_device_open(struct vduse_device *vd)
 	for (i = 0; i < d->nr_vqs; i++) {
 		d->vqs[i].index = i;
 		d->vqs[i].iova = &d->iova;
+		d->vqs[i].notify = vduse_vq_notify;
+		d->vqs[i].priv = vd;
 		vd->kicks[i].src.fd = -1;
 	}
 	ret = vduse_create_dev(d->name, d->device_id, d->features, d->nr_vqs,

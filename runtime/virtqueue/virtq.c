@@ -719,9 +719,6 @@ static int log_reconcile(struct virtq *vq, struct virtq_log *log)
 	uint16_t mask = vq->num - 1, last = log->last_avail;
 	uint16_t lused = log->used_idx, used, aidx, i, h;
 
-	if ((uint16_t)(last - lused) > vq->num)
-		return -EINVAL;
-
 	/* Published but not recorded: a kill inside virtq_flush(). */
 	used = le16toh(READ_ONCE(vq->used->idx));
 	if ((uint16_t)(used - lused) > (uint16_t)(last - lused))
@@ -741,13 +738,28 @@ static int log_reconcile(struct virtq *vq, struct virtq_log *log)
 		return vq_break(vq, "avail idx %u is %u ahead of last_avail %u "
 				"(queue size %u)", aidx, (uint16_t)(aidx - last),
 				last, vq->num);
-	if (aidx != last) {
+	/*
+	 * With num heads outstanding no pop can have started: a mark on the
+	 * head in the next slot is a driver offering it again, and advancing
+	 * would leave more consumed than the ring holds.
+	 */
+	if (aidx != last && (uint16_t)(last - used) < vq->num) {
 		smp_rmb();	/* the slot is valid once the index covers it */
 		h = le16toh(READ_ONCE(vq->avail->ring[last & mask]));
 		if (h < vq->num && log->inflight[h])
 			WRITE_ONCE(log->last_avail, (uint16_t)(last + 1));
 	}
 	return 0;
+}
+
+/* Recovery and takeover: the dead process may have published silently. */
+static void notify_after_restart(struct virtq *vq)
+{
+	vq->signalled_valid = false;
+	if (vq->notify) {
+		vq->stats.notifies++;
+		vq->notify(vq);
+	}
 }
 
 static int log_recover(struct virtq *vq, struct virtq_log *log,
@@ -758,11 +770,8 @@ static int log_recover(struct virtq *vq, struct virtq_log *log,
 	int ret;
 
 	if (READ_ONCE(log->version) != VIRTQ_LOG_VERSION ||
-	    log->num != vq->num)
+	    log->num != vq->num || virtq_log_check(log, vq->num, NULL, 0))
 		return -EINVAL;
-	for (h = 0; h < vq->num; h++)
-		if (log->inflight[h] > 1)
-			return -EINVAL;
 
 	ret = log_reconcile(vq, log);
 	if (ret)
@@ -788,16 +797,10 @@ static int log_recover(struct virtq *vq, struct virtq_log *log,
 	vq->shadow_avail = vq->last_avail;
 	vq->used_idx = log->used_idx;
 	vq->published = vq->used_idx;
-	vq->signalled_valid = false;
 	if (vq->event_idx)
 		WRITE_ONCE(*avail_event(vq), htole16(vq->last_avail));
 	vq->log = log;
-
-	/* The dead process may have published without interrupting. */
-	if (vq->notify) {
-		vq->stats.notifies++;
-		vq->notify(vq);
-	}
+	notify_after_restart(vq);
 	return nr;
 }
 
@@ -813,4 +816,79 @@ int virtq_attach_log(struct virtq *vq, struct virtq_log *log, bool recover,
 		return 0;
 	}
 	return log_recover(vq, log, heads, max);
+}
+
+static int __printf(3, 4)
+log_bad(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+int virtq_log_check(const struct virtq_log *log, uint16_t max, char *why,
+		    size_t len)
+{
+	uint16_t num = log->num, pending = log->last_avail - log->used_idx;
+	const uint16_t *heads;
+	unsigned int i;
+
+	/* Written last by log_init(), cleared at a reset: 0 means no log. */
+	if (!log->version)
+		return 0;
+	if (log->version != VIRTQ_LOG_VERSION)
+		return log_bad(why, len, "version %u, expected %u", log->version,
+			       VIRTQ_LOG_VERSION);
+	/* num bounds every later read: check it before using it. */
+	if (!num || (num & (num - 1)) || num > max)
+		return log_bad(why, len, "num %u, expected a power of two <= %u",
+			       num, max);
+	if (pending > num)
+		return log_bad(why, len, "last_avail %u is %u past used_idx %u, "
+			       "more than num %u", log->last_avail, pending,
+			       log->used_idx, num);
+	for (i = 0; i < num; i++)
+		if (log->inflight[i] > 1)
+			return log_bad(why, len, "inflight[%u] %u, expected 0 or 1",
+				       i, log->inflight[i]);
+	heads = virtq_log_heads((struct virtq_log *)log, num);
+	for (i = 0; i < num; i++)
+		if (heads[i] >= num)
+			return log_bad(why, len, "heads[%u] %u, expected < num %u",
+				       i, heads[i], num);
+	return 0;
+}
+
+int virtq_adopt(struct virtq *vq)
+{
+	uint16_t avail;
+
+	if (vq->broken)
+		return -EPROTO;
+	if (!vq->num)
+		return -EINVAL;
+	/*
+	 * A ring is set up with equal indexes (fresh, or handed over with
+	 * nothing in flight), and from then on what is in flight is offers
+	 * minus completions, at most num: equal indexes mean nothing is
+	 * outstanding.  Any other difference cannot be told apart.
+	 */
+	avail = le16toh(READ_ONCE(vq->avail->idx));
+	if (avail != vq->published) {
+		vq_break(vq, "no log of the last device, and avail idx %u != "
+			 "used idx %u: requests may be in flight", avail,
+			 vq->published);
+		return -EBUSY;
+	}
+	vq->last_avail = avail;
+	vq->shadow_avail = avail;
+	if (vq->event_idx)
+		WRITE_ONCE(*avail_event(vq), htole16(avail));
+	notify_after_restart(vq);
+	return 0;
 }

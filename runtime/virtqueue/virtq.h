@@ -15,6 +15,7 @@
 #define VDFW_VIRTQUEUE_VIRTQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 #include <linux/virtio_ring.h>
@@ -206,5 +207,30 @@ bool virtq_enable_kicks(struct virtq *vq);
  */
 int virtq_attach_log(struct virtq *vq, struct virtq_log *log, bool recover,
 		     uint16_t *heads, unsigned int max);
+
+/*
+ * Could the engine have written @log (found in a file an earlier process
+ * left) for a queue of at most @max entries?  Only the log's own fields
+ * are checked (version, num, indices, inflight[] and heads[] entries), and
+ * no byte past virtq_log_size(@max) is read.  A log of version 0 holds
+ * nothing (never initialised, cut short, or forgotten at a reset) and
+ * passes.  Returns 0, or
+ * -EINVAL with the first field that failed written to @why (if not NULL).
+ */
+int virtq_log_check(const struct virtq_log *log, uint16_t max, char *why,
+		    size_t len);
+
+/*
+ * Take over a started queue that an earlier device served but left no log
+ * of.  Without a log nothing says which consumed requests completed, so
+ * the queue is taken only when none can be outstanding: every request the
+ * driver offered (avail->idx) was published as used (used->idx).
+ * Consumption then continues there, and one interrupt is sent (the dead
+ * device may have published without one).  Returns 0; -EBUSY when requests
+ * may be in flight (queue broken, reason in vq->err: the device must wait
+ * for a driver reset); -EPROTO or -EINVAL as virtq_attach_log().  Call it
+ * right after virtq_start(), before any pop.
+ */
+int virtq_adopt(struct virtq *vq);
 
 #endif

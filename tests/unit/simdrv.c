@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/vduse.h>
 #include <linux/virtio_config.h>
 
 #include "core/compiler.h"
@@ -544,4 +545,17 @@ uint16_t sim_vq_avail_event(const struct sim_vq *q)
 	const uint16_t *ev = (const void *)(p + q->num * sizeof(q->used->ring[0]));
 
 	return le16toh(READ_ONCE(*ev));
+}
+
+void sim_vq_info(const struct sim_vq *q, unsigned int index,
+		 struct vduse_vq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->index = index;
+	info->desc_addr = q->desc_iova;
+	info->driver_addr = q->avail_iova;
+	info->device_addr = q->used_iova;
+	info->num = q->num;
+	info->split.avail_index = 0;
+	info->ready = 1;
 }

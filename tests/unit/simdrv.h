@@ -212,6 +212,15 @@ void sim_vq_set_used_event(struct sim_vq *q, uint16_t idx);
 void sim_vq_set_avail_flags(struct sim_vq *q, uint16_t flags);
 uint16_t sim_vq_avail_event(const struct sim_vq *q);
 
+/*
+ * What VDUSE_VQ_GET_INFO reports for @q once the driver made it ready:
+ * its rings and size, and avail index 0 (the one the driver set up, not
+ * the live one).
+ */
+struct vduse_vq_info;
+void sim_vq_info(const struct sim_vq *q, unsigned int index,
+		 struct vduse_vq_info *info);
+
 /* virtq notify callback (vq->priv = q) and the counter it bumps. */
 void sim_vq_notify(struct virtq *vq);
 static inline void sim_vq_irq(struct sim_vq *q)

@@ -1050,9 +1050,10 @@ static struct virtq_log *log_new(uint16_t num)
 
 /*
  * The process died: a new one starts the queue from scratch (fresh IOVA
- * cache, avail index 0 as a stale kernel would report) and recovers.
+ * cache, avail index 0 as a stale kernel would report) and, in restart(),
+ * recovers from the log.
  */
-static int restart(struct virtq_log *log, uint16_t *heads, unsigned int max)
+static int restart_unlogged(void)
 {
 	virtq_stop(&VQ);
 	iova_reset(&M.iova);
@@ -1060,8 +1061,13 @@ static int restart(struct virtq_log *log, uint16_t *heads, unsigned int max)
 	VQ.iova = &M.iova;
 	VQ.notify = sim_vq_notify;
 	VQ.priv = &Q;
-	if (virtq_start(&VQ, Q.num, Q.desc_iova, Q.avail_iova, Q.used_iova, 0,
-			Q.features))
+	return virtq_start(&VQ, Q.num, Q.desc_iova, Q.avail_iova, Q.used_iova,
+			   0, Q.features);
+}
+
+static int restart(struct virtq_log *log, uint16_t *heads, unsigned int max)
+{
+	if (restart_unlogged())
 		return -1000;
 	return virtq_attach_log(&VQ, log, true, heads, max);
 }
@@ -1440,6 +1446,80 @@ static void k9_process(const struct virtq_elem *e)
 	memcpy(e->iov[1].iov_base, &tag, 8);
 }
 
+
+/*
+ * A full ring in flight and the driver offers one of them again: that is
+ * no torn pop (no head was free to pop), so recovery must not count the
+ * slot as consumed, and the log stays one virtq_log_check() accepts.
+ */
+TEST(log_full_ring_reoffer_is_no_torn_pop)
+{
+	struct virtq_log *log = log_new(8);
+	uint16_t first = 0, rec[8];
+	char why[128];
+	int i;
+
+	CHECK_EQ(setup(8, F_V1), 0);
+	CHECK_EQ(virtq_attach_log(&VQ, log, false, NULL, 0), 0);
+	for (i = 0; i < 8; i++) {
+		CHECK(add1(8, true) >= 0);
+		CHECK_EQ(pop(), 1);
+		if (!i)
+			first = E.head;
+	}
+	sim_vq_offer(&Q, first);
+	sim_vq_publish(&Q);
+	CHECK_EQ(restart(log, rec, 8), 8);
+	CHECK_EQ(log->last_avail, 8);
+	CHECK_EQ(virtq_log_check(log, 8, why, sizeof(why)), 0);
+	CHECK_EQ(pop(), -EPROTO);
+	CHECK_BROKEN("offered again while in flight");
+	free(log);
+	teardown();
+	return 0;
+}
+
+/*
+ * Takeover without a log: only a ring with nothing outstanding is taken,
+ * consumption goes on at its index (avail_event too) after one interrupt.
+ */
+TEST(adopt_idle_only)
+{
+	uint16_t h[4];
+	unsigned int irqs;
+
+	CHECK_EQ(setup(8, F_V1 | F_EVT), 0);
+	add_tagged(1);
+	add_tagged(2);
+	CHECK_EQ(pop(), 1);
+	CHECK_EQ(pop(), 1);
+	virtq_push(&VQ, E.head, 0);
+	virtq_flush(&VQ);
+	/* One of two still out: refused, whatever the kernel's index says. */
+	CHECK_EQ(restart_unlogged(), 0);
+	CHECK_EQ(virtq_adopt(&VQ), -EBUSY);
+	CHECK_BROKEN("avail idx 2 != used idx 1: requests may be in flight");
+	teardown();
+
+	CHECK_EQ(setup(8, F_V1 | F_EVT), 0);
+	add_tagged(1);
+	CHECK_EQ(pop(), 1);
+	virtq_push(&VQ, E.head, 0);
+	virtq_flush(&VQ);
+	CHECK_EQ(drain(h, 4), 1);
+	CHECK_EQ(restart_unlogged(), 0);
+	irqs = Q.irqs;
+	CHECK_EQ(virtq_adopt(&VQ), 0);
+	CHECK_EQ(Q.irqs, irqs + 1);
+	CHECK_EQ(VQ.last_avail, 1);
+	CHECK_EQ(sim_vq_avail_event(&Q), 1);
+	CHECK_EQ(pop(), 0);
+	add_tagged(3);
+	CHECK_EQ(pop(), 1);
+	CHECK_EQ(elem_tag(), 3);
+	teardown();
+	return 0;
+}
 /* Shared with the device children. */
 struct k9_stats {
 	unsigned int recovered;		/* in-flight heads taken over */
@@ -1681,6 +1761,8 @@ int main(void)
 	RUN(log_wraparound);
 	RUN(log_attach_late);
 	RUN(log_rejected);
+	RUN(log_full_ring_reoffer_is_no_torn_pop);
+	RUN(adopt_idle_only);
 	RUN(log_kill9);
 	return check_failed != 0;
 }
