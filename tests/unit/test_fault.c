@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SIGBUS containment (core/fault.c) and what the RAM backend makes of it:
- * a shared mapping whose backing is gone must not kill the process, and a
- * RAM disk whose tmpfs is full must fail I/O instead of losing it.
+ * SIGBUS containment (core/fault.c) and what the device makes of it: a
+ * shared mapping whose backing is gone must not kill the process, a RAM
+ * disk whose tmpfs is full must fail I/O instead of losing it, and a
+ * request whose guest memory raised SIGBUS never completes with OK (the
+ * handler's scratch page took the bytes, so the data never reached the
+ * disk or the driver).
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,11 +15,18 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/virtio_blk.h>
 
 #include "check.h"
 #include "backends/blk_backend.h"
 #include "core/fault.h"
+#include "core/loop.h"
+#include "devtable/devtable.h"
+#include "models/blk.h"
+#include "simdrv.h"
+#include "vduse/vdev.h"
 
 CHECK_MAIN_DEFS("test_fault");
 
@@ -110,12 +121,154 @@ TEST(ram_full_tmpfs_fails_io)
 	return 0;
 }
 
+/* ---- a blk request whose guest memory raises SIGBUS ---- */
+
+#define GMEM (1u << 20)
+#define LAST_PAGE (SIM_IOVA_BASE + GMEM - SIM_PAGE)
+
+static void t_config_irq(struct vdev *d)
+{
+	(void)d;
+}
+
+static const struct vdev_transport_ops t_transport = {
+	.config_irq = t_config_irq,
+};
+
+/*
+ * One request: header, @len bytes of data in the last page of guest
+ * memory, status.  After it is posted, the guest memory file is cut below
+ * that page, as a memory backend that lost its pages would: any access to
+ * it is SIGBUS.  Returns the status byte, or -1.
+ */
+static int t_sigbus_req(enum blk_backend_kind kind, uint32_t type,
+			unsigned int *faults)
+{
+	struct blk_devcfg cfg = {
+		.name = "tfault", .capacity = 1 << 20, .backend = kind,
+		.block_size = 512, .num_queues = 1, .queue_size = 16,
+	};
+	struct virtio_blk_outhdr hdr = { .type = htole32(type),
+					 .sector = htole64(8) };
+	static uint8_t data[SIM_PAGE];
+	struct sim_seg seg[3] = {
+		{ .len = sizeof(hdr), .data = &hdr },
+		{ .len = SIM_PAGE, .write = type == VIRTIO_BLK_T_IN,
+		  .data = data, .iova = LAST_PAGE },
+		{ .len = 1, .write = true },
+	};
+	char path[96];
+	struct sim_mem m;
+	struct sim_vq q;
+	struct vdev d;
+	unsigned int seq, i;
+	uint16_t head;
+	uint32_t len;
+	uint8_t st = 0xff;
+	int ret = -1;
+
+	memset(&d, 0, sizeof(d));
+	memset(data, 0xa5, sizeof(data));
+	snprintf(path, sizeof(path), "%s/disk", tmpdir);
+	cfg.path = path;
+	setenv("VDUSED_RUN_DIR", tmpdir, 1);	/* the RAM disk's file */
+	d.name = cfg.name;
+	if (blk_model_init(&d, &cfg))
+		return -1;
+	if (sim_mem_init(&m, GMEM, 4))
+		goto out_model;
+	if (sim_vq_init(&q, &m, 16, d.features) ||
+	    sim_vq_start(&q, &d.vqs[0]))
+		goto out_mem;
+	d.driver_features = d.features;
+	d.transport = &t_transport;
+	d.state = VDEV_RUNNING;
+	if (d.ops->start(&d))
+		goto out_vq;
+	if (sim_vq_add_chain(&q, seg, 3) < 0 ||
+	    ftruncate(m.fd, GMEM - SIM_PAGE))
+		goto out_stop;
+	seq = fault_seq();
+	sim_vq_publish(&q);
+	d.ops->queue_kick(&d, &d.vqs[0]);
+	for (i = 0; i < 100 && sim_vq_used(&q, &head, &len) == 0; i++)
+		loop_wait(50);
+	*faults = fault_seq() - seq;
+	if (i < 100 && sim_read(&m, seg[2].iova, &st, 1))
+		ret = st;
+out_stop:
+	d.ops->stop(&d);
+	while (d.ops->inflight(&d))
+		loop_wait(50);
+out_vq:
+	d.ops->destroy(&d);
+	virtq_stop(&d.vqs[0]);
+	sim_vq_free(&q);
+	sim_mem_free(&m);
+	unlink(path);
+	return ret;
+out_model:
+	d.ops->destroy(&d);
+	return ret;
+out_mem:
+	sim_mem_free(&m);
+	goto out_model;
+}
+
+/*
+ * The RAM backend copies with the CPU: the copy faults, the handler lets
+ * it finish on a scratch page, and the request must say IOERR.
+ */
+TEST(sigbus_write_ram_not_ok)
+{
+	unsigned int faults = 0;
+
+	CHECK_EQ(t_sigbus_req(BLK_BACKEND_RAM, VIRTIO_BLK_T_OUT, &faults),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK(faults >= 1);	/* it really was SIGBUS, not a refused iova */
+	return 0;
+}
+
+TEST(sigbus_read_ram_not_ok)
+{
+	unsigned int faults = 0;
+
+	CHECK_EQ(t_sigbus_req(BLK_BACKEND_RAM, VIRTIO_BLK_T_IN, &faults),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK(faults >= 1);
+	return 0;
+}
+
+/* io_uring copies in the kernel: EFAULT there, still never OK. */
+TEST(sigbus_write_file_not_ok)
+{
+	unsigned int faults = 0;
+
+	CHECK_EQ(t_sigbus_req(BLK_BACKEND_FILE, VIRTIO_BLK_T_OUT, &faults),
+		 VIRTIO_BLK_S_IOERR);
+	return 0;
+}
+
+TEST(sigbus_read_file_not_ok)
+{
+	unsigned int faults = 0;
+
+	CHECK_EQ(t_sigbus_req(BLK_BACKEND_FILE, VIRTIO_BLK_T_IN, &faults),
+		 VIRTIO_BLK_S_IOERR);
+	return 0;
+}
+
 int main(void)
 {
-	if (!mkdtemp(tmpdir) || fault_init())
+	if (!mkdtemp(tmpdir) || fault_init() || loop_init())
 		return 1;
 	RUN(sigbus_is_contained);
 	RUN(ram_full_tmpfs_fails_io);
+	RUN(sigbus_write_ram_not_ok);
+	RUN(sigbus_read_ram_not_ok);
+	RUN(sigbus_write_file_not_ok);
+	RUN(sigbus_read_file_not_ok);
+	loop_exit();
 	rmdir(tmpdir);
 	return check_failed != 0;
 }
