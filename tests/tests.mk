@@ -3,7 +3,7 @@
 # make test: host unit tests (ASan + UBSan), build checks, then the in-guest
 # scenarios of tests/qemu/ booted through the board's QEMU line.  Every
 # check prints one "PASS name" or "FAIL name: why" line into a results file
-# under $(O)/tests; tests/report.sh counts them into "N passed, N failed".
+# under $(O)/tests; tests/report.sh counts them into "N passed, N failed, N skipped".
 
 TESTS_OBJ := $(BUILD)/tests
 TESTS_OUT := $(O)/tests

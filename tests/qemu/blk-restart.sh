@@ -12,10 +12,14 @@ want=$(sha256sum < /tmp/r.pat | cut -d' ' -f1)
 dd if=/tmp/r.pat of=$vda bs=64k seek=16 oflag=direct 2>/dev/null || fail "write to $vda failed"
 dd if=/tmp/r.pat of=$vdb bs=64k seek=16 oflag=direct 2>/dev/null || fail "write to $vdb failed"
 old=$(vdused_pid)
-kill -9 $old
-wait_for 30 sh -c "[ -n \"\$(pidof vdused)\" ] && [ \"\$(pidof vdused)\" != $old ]" || fail "vdused not restarted"
-wait_for 30 vdused_ready || fail "restarted vdused not ready"
-grep -q "blk0: reopened after a restart" $VDUSED_LOG || fail "blk0 was not reopened"
+lines=$(wc -l < $VDUSED_LOG)
+vdused_kill 9
+vdused_restarted "$old" || fail "vdused not restarted and ready"
+# This restart's lines only: restart.sh made the same ones before.
+tail -n +$((lines + 1)) $VDUSED_LOG > /tmp/blk-restart.log
+for d in blk0 blk1; do
+	grep -q "vdused: $d: reopened after a restart" /tmp/blk-restart.log || fail "$d was not reopened"
+done
 [ "$(sha_range $vda 64k 16 64)" = "$want" ] || fail "$vda data changed across the restart"
 [ "$(sha_range $vdb 64k 16 64)" = "$want" ] || fail "$vdb data changed across the restart"
 pattern 888 1048576 > /tmp/r2.pat

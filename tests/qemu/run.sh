@@ -6,8 +6,12 @@
 # For each boot of boots.conf: pack that boot's scenarios, the in-guest
 # runner and the test tools into a cpio, append it to the image's
 # initramfs, boot through the board's QEMU line under a time limit, and
-# turn the guest's "vdfw-test: PASS|FAIL" console lines into result lines.
-# A scenario that never reports (hung or crashed guest) is a FAIL.
+# turn the guest's "vdfw-test: PASS|FAIL|SKIP" console lines into result
+# lines.  Nothing can pass by not running: a scenario that never reports
+# (hung or crashed guest) is a FAIL, so is one whose boot is not in
+# boots.conf, a plan that ends up empty, and a guest that did not end in
+# its own poweroff (with -no-reboot a reboot or triple fault also ends
+# QEMU with status 0, so the kernel's "Power down" line must be there).
 set -u
 here=$SRC/tests/qemu
 work=$BUILD/tests/qemu
@@ -92,13 +96,16 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\|SKIP\) /\1 /p' |
 		sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $boot/#"
 	case $rc in
-	0) why="QEMU exited 0 (guest powered off)" ;;
+	0) why="QEMU exited 0 (guest powered off)"
+	   tr -d '\r' < "$console" | grep -q "reboot: Power down" || {
+		why="QEMU exited 0 without the guest's power-off (a reboot or triple fault)"; rc=3; } ;;
 	124|137) why="guest timed out after ${limit}s" ;;
 	1) why="QEMU exited with status 1"
 	   grep -q "Kernel panic" "$console" && why="guest kernel panic (pvpanic)" ;;
 	*) why="QEMU exited with status $rc" ;;
 	esac
-	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
+	# The runner's own closing check (vdused deaths) is due too.
+	for s in $(cut -d' ' -f1 "$work/$boot.plan") vdused-deaths; do
 		tr -d '\r' < "$console" | grep -qE "vdfw-test: (PASS|FAIL|SKIP) $s(:|\$)" ||
 			echo "FAIL $boot/$s: no result: $why; console in $console"
 	done
@@ -122,9 +129,23 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 }
 
 rm -f "$work"/*.plan
+boots=$(grep -v '^#' "$here/boots.conf" | awk 'NF { print $1 }')
+# A scenario whose boot is missing would silently never run.
+for s in "$here"/*.sh; do
+	n=${s##*/}
+	[ "$n" = run.sh ] && continue
+	echo "$boots" | grep -qx "$(boot_of "$s")" ||
+		echo "FAIL ${n%.sh}: its boot '$(boot_of "$s")' is not in boots.conf, so it never runs"
+done
+# So would one that ONLY names but that does not exist.
+for n in ${ONLY:-}; do
+	[ -f "$here/$n.sh" ] || echo "FAIL $n: ONLY names a scenario that does not exist"
+done
 grep -v '^#' "$here/boots.conf" | grep . | while read -r boot overlay extra; do
 	if [ $# -gt 0 ]; then
 		case " $* " in *" $boot "*) ;; *) continue ;; esac
 	fi
 	run_boot "$boot" "$overlay" $extra
 done
+cat "$work"/*.plan 2>/dev/null | grep -q . ||
+	echo "FAIL qemu-tests/plan: no scenario planned (boots: ${*:-all}; ONLY: ${ONLY:-unset})"

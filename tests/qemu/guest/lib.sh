@@ -33,6 +33,28 @@ vdused_pid() {
 	pidof vdused
 }
 
+# Every vdused death a scenario causes goes through here: the runner
+# compares the supervisor's log of deaths with this list, and any death
+# nobody asked for fails the scenario that was running.
+KILLS=/run/vdfw-tests/kills
+
+# The supervisor's line for each death (rootfs/.../supervise): vdused
+# ends on TERM and INT with status 0 and dies of any other signal.
+vdused_kill() { # vdused_kill SIGNAL-NUMBER: kill the running vdused
+	p=$(vdused_pid) || return 1
+	case $1 in
+	2|15) echo "exited with status 0" ;;
+	*) echo "killed by signal $1" ;;
+	esac >> $KILLS
+	kill -"$1" "$p"
+}
+
+# After vdused_kill: a new vdused is running and ready.
+vdused_restarted() { # vdused_restarted OLD_PID
+	wait_for 30 sh -c "p=\$(pidof vdused) && [ \"\$p\" != $1 ]" &&
+	wait_for 30 vdused_ready
+}
+
 # The running vdused is the one that wrote the ready file.
 vdused_ready() {
 	[ -e $READY ] && [ "$(cat $READY)" = "$(vdused_pid)" ]
