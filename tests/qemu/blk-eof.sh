@@ -1,5 +1,6 @@
-# Reading past the end fails cleanly: no data, no hang, no I/O error, and
-# the device keeps working.
+# Reading past the end through the kernel's driver fails cleanly: no
+# data, no hang, no I/O error, and the device keeps working.  The block
+# layer answers these itself; blk-limits sends them to vdused directly.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk0
 dev=$(blkdev_by_serial blk0)

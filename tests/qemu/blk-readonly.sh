@@ -1,5 +1,7 @@
 # The read-only device (blk2 of the test table) is read-only for the
-# kernel and rejects writes; reads work.
+# kernel and rejects writes; reads work.  The kernel refuses the writes
+# itself, from VIRTIO_BLK_F_RO; blk-limits checks that vdused refuses
+# them too, on a vhost device no block layer guards.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk2
 dev=$(blkdev_by_serial blk2)

@@ -16,6 +16,7 @@
  *   vhost-blk [options] DEVICE rw SECTOR COUNT
  *   vhost-blk [options] DEVICE hostile KIND     (vhost-blk hostile list)
  *   vhost-blk [options] DEVICE reset-recover
+ *   vhost-blk [options] DEVICE limits
  *
  * Exit status: 0 success, 1 a check failed (reason on stderr), 2 usage,
  * 3 the watchdog fired (some step made no progress).
@@ -706,7 +707,8 @@ struct req {
 	size_t data_off;		/* in the RW region */
 	uint32_t data_len;
 	uint16_t head;
-	uint32_t expect_len;		/* used length on success */
+	uint32_t expect_len;		/* used length expected */
+	uint8_t expect_status;		/* VIRTIO_BLK_S_OK unless set */
 	bool done;
 };
 
@@ -818,6 +820,7 @@ static void req_add(struct dev *d, struct batch *b, uint32_t type,
 	r->head = head;
 	r->done = false;
 	r->expect_len = 1 + (dev_writes ? data_len : 0);
+	r->expect_status = VIRTIO_BLK_S_OK;
 	b->head_req[head] = slot;
 	store16(avail_ring(d, d->avail_idx % d->num), head);
 	d->avail_idx++;
@@ -894,14 +897,15 @@ static void wait_batch(struct dev *d, struct batch *b)
 					fail("used entry %u: head %u completed "
 					     "twice", d->last_used, id);
 				status = *rw_ptr(d, d->off_status + b->head_req[id]);
-				if (status != VIRTIO_BLK_S_OK)
+				if (status != r->expect_status)
 					fail("%s request (sector %" PRIu64 ", %u "
-					     "bytes, head %u): status %u%s",
-					     type_name(r->type), r->sector,
-					     r->data_len, id, status,
+					     "bytes, head %u): status %u%s, "
+					     "expected %u", type_name(r->type),
+					     r->sector, r->data_len, id, status,
 					     status == 0xff ? " (never written)" :
 					     status == VIRTIO_BLK_S_IOERR ? " (IOERR)" :
-					     status == VIRTIO_BLK_S_UNSUPP ? " (UNSUPP)" : "");
+					     status == VIRTIO_BLK_S_UNSUPP ? " (UNSUPP)" : "",
+					     r->expect_status);
 				if (len != r->expect_len)
 					fail("%s request (sector %" PRIu64 ", %u "
 					     "bytes, head %u): used length %u, "
@@ -1102,6 +1106,70 @@ static void cmd_rw(struct dev *d, uint64_t sector, uint64_t count)
 	get_id(d);
 	printf("rw ok: %" PRIu64 " kicks (%" PRIu64 " suppressed), %" PRIu64
 	       " interrupts\n", d->kicks, d->kicks_suppressed, d->irqs);
+}
+
+/*
+ * Requests the kernel's virtio-blk driver never sends, because the block
+ * layer refuses them first: out of the capacity, straddling its end, a
+ * sector number that overflows, and (on a VIRTIO_BLK_F_RO device) writes.
+ * Only the device stands between these and the disk: each must come back
+ * IOERR with nothing but the status byte written, and change no data.
+ */
+static void expect_ioerr(struct dev *d, uint32_t type, uint64_t sector,
+			 uint32_t len)
+{
+	struct req *r;
+
+	batch_begin(d, &batch);
+	if (type == VIRTIO_BLK_T_OUT)
+		memset(rw_ptr(d, d->off_data), 0x5a, len);
+	else
+		memset(rw_ptr(d, d->off_data), 0xa5, len);
+	req_add(d, &batch, type, sector, d->off_data, len,
+		type == VIRTIO_BLK_T_IN);
+	r = &batch.r[0];
+	r->expect_status = VIRTIO_BLK_S_IOERR;
+	r->expect_len = 1;
+	run_batch(d, &batch);
+	printf("%s at sector %" PRIu64 ", %u bytes: IOERR\n", type_name(type),
+	       sector, len);
+}
+
+static void cmd_limits(struct dev *d)
+{
+	uint32_t bs = d->blk_size;
+	uint64_t cap = d->capacity, align = bs / SECTOR;
+	uint8_t *before = malloc(bs);
+
+	if (!before)
+		fail("out of memory");
+	expect_ioerr(d, VIRTIO_BLK_T_IN, cap, bs);
+	expect_ioerr(d, VIRTIO_BLK_T_IN, cap - align, 2 * bs);
+	expect_ioerr(d, VIRTIO_BLK_T_IN, UINT64_MAX - align + 1, bs);
+	expect_ioerr(d, VIRTIO_BLK_T_IN, cap + 1000 * align, bs);
+	expect_ioerr(d, VIRTIO_BLK_T_OUT, cap, bs);
+	expect_ioerr(d, VIRTIO_BLK_T_OUT, cap - align, 2 * bs);
+	expect_ioerr(d, VIRTIO_BLK_T_OUT, UINT64_MAX - align + 1, bs);
+	if (!has(d, VIRTIO_BLK_F_RO)) {
+		printf("limits ok (the device is writable)\n");
+		free(before);
+		return;
+	}
+	/* Read-only: the last block and block 0 refuse writes, keep data. */
+	batch_begin(d, &batch);
+	req_add(d, &batch, VIRTIO_BLK_T_IN, 0, d->off_data, bs, true);
+	run_batch(d, &batch);
+	memcpy(before, rw_ptr(d, d->off_data), bs);
+	expect_ioerr(d, VIRTIO_BLK_T_OUT, 0, bs);
+	expect_ioerr(d, VIRTIO_BLK_T_OUT, cap - align, bs);
+	batch_begin(d, &batch);
+	req_add(d, &batch, VIRTIO_BLK_T_IN, 0, d->off_data, bs, true);
+	run_batch(d, &batch);
+	if (memcmp(before, rw_ptr(d, d->off_data), bs))
+		fail("a refused write to the read-only device changed block 0");
+	single(d, VIRTIO_BLK_T_FLUSH, 0, 0);
+	printf("limits ok (read-only: writes refused, data unchanged)\n");
+	free(before);
 }
 
 /* ---- hostile rings ---- */
@@ -1416,6 +1484,8 @@ static void usage(FILE *f)
 "                       exits 0 if the device did not complete it\n"
 "  hostile list         list the kinds (no DEVICE needed: '%s hostile list')\n"
 "  reset-recover        hostile desc-index, reset, set up again, rw 0 8\n"
+"  limits               requests beyond the capacity (and writes, if the\n"
+"                       device is read-only) must come back IOERR\n"
 "options:\n"
 "  -t MS     completion timeout (default 5000)\n"
 "  -H MS     how long 'hostile' watches (default 1000)\n"
@@ -1510,7 +1580,8 @@ int main(int argc, char **argv)
 		usage_error("need DEVICE and COMMAND");
 	dev.path = argv[0];
 	cmd = argv[1];
-	if (!strcmp(cmd, "info") || !strcmp(cmd, "reset-recover")) {
+	if (!strcmp(cmd, "info") || !strcmp(cmd, "reset-recover") ||
+	    !strcmp(cmd, "limits")) {
 		if (argc != 2)
 			usage_error("%s takes no arguments", cmd);
 	} else if (!strcmp(cmd, "rw")) {
@@ -1552,6 +1623,8 @@ int main(int argc, char **argv)
 	}
 	else if (!strcmp(cmd, "rw"))
 		cmd_rw(&dev, sector, count);
+	else if (!strcmp(cmd, "limits"))
+		cmd_limits(&dev);
 	else if (h)
 		cmd_hostile(&dev, h);
 	else
