@@ -15,9 +15,11 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 
+#include "blkshadow.h"
 #include "check.h"
 #include "core/compiler.h"
 #include "core/loop.h"
+#include "core/rundir.h"
 #include "devtable/devtable.h"
 #include "models/blk.h"
 #include "simdrv.h"
@@ -1388,6 +1390,172 @@ TEST(invalidated_under_request_not_ok)
 	return 0;
 }
 
+/* ---- random I/O judged by the shadow-disk oracle (blkshadow.h) ---- */
+
+static int t_shadow_open(struct blkshadow *S, bool file)
+{
+	struct blkshadow_params p = {
+		.capacity = CAP, .mem = &T.mem,
+		.discard = T.d.driver_features & BIT(VIRTIO_BLK_F_DISCARD),
+		.write_zeroes = T.d.driver_features &
+				BIT(VIRTIO_BLK_F_WRITE_ZEROES),
+		.max_discard = le32toh(((struct virtio_blk_config *)
+					T.d.config)->max_discard_sectors),
+		.max_write_zeroes = le32toh(((struct virtio_blk_config *)
+					     T.d.config)->max_write_zeroes_sectors),
+		/* ram.c zeroes what it discards; file.c only punches (a hint). */
+		.discard_zeroes = !file,
+		.serial = T.cfg.serial,
+	};
+	char ram[128];
+
+	if (file) {
+		p.fd = open(T.path, O_RDONLY | O_CLOEXEC);
+	} else {
+		run_path(ram, sizeof(ram), T.cfg.name, ".ram");
+		p.fd = open(ram, O_RDONLY | O_CLOEXEC);
+	}
+	if (p.fd < 0)
+		return -1;
+	return blkshadow_init(S, &p);
+}
+
+/* One random request of any type, in 1..4 data pieces; its oracle record. */
+static struct blkshadow_req *t_random_req(struct blkshadow *S,
+					  struct treq *r)
+{
+	static const uint32_t types[] = {
+		VIRTIO_BLK_T_IN, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT,
+		VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_DISCARD,
+		VIRTIO_BLK_T_WRITE_ZEROES, VIRTIO_BLK_T_FLUSH,
+	};
+	static uint8_t data[5][64 * 512];
+	struct virtio_blk_discard_write_zeroes g[3];
+	uint32_t type = types[rand() % ARRAY_SIZE(types)];
+	uint32_t nsec = 1 + rand() % 64, left, piece;
+	unsigned int i, k, pieces = 1 + rand() % 4;
+	bool dev_writes = type == VIRTIO_BLK_T_IN;
+
+	memset(r, 0, sizeof(*r));
+	r->hdr.type = htole32(type);
+	/* Mostly a small hot area, so reads meet earlier writes. */
+	r->hdr.sector = htole64(rand() % (rand() % 4 ? 256 : CAP_SECTORS - 64));
+	r->seg[r->n++] = (struct sim_seg){ .len = sizeof(r->hdr),
+					   .data = &r->hdr };
+	if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES) {
+		k = 1 + rand() % 3;
+		for (i = 0; i < k; i++)
+			g[i] = dwz(rand() % 512, 1 + rand() % 32,
+				   type == VIRTIO_BLK_T_WRITE_ZEROES && rand() % 2 ?
+				   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0);
+		memcpy(data[4], g, sizeof(g));
+		r->seg[r->n++] = (struct sim_seg){ .len = k * sizeof(g[0]),
+						   .data = data[4] };
+	} else if (type != VIRTIO_BLK_T_FLUSH) {
+		/* Cut anywhere, not only at sectors: the device must not care. */
+		for (i = 0, left = nsec * 512; i < pieces && left; i++) {
+			piece = i == pieces - 1 ? left : 1 + rand() % left;
+			for (k = 0; k < piece; k++)
+				data[i][k] = rand();
+			r->seg[r->n++] = (struct sim_seg){
+				.len = piece, .write = dev_writes,
+				.data = dev_writes ? NULL : data[i] };
+			left -= piece;
+		}
+	}
+	r->seg[r->n++] = (struct sim_seg){ .len = 1, .write = true };
+	r->head = sim_vq_add(&T.sq[0], r->seg, r->n, rand() % 2 ? 0 : r->n);
+	if (r->head < 0)
+		return NULL;
+	return blkshadow_begin(S, r->seg, r->n);
+}
+
+/*
+ * A few thousand random reads, writes, discards, write-zeroes and
+ * flushes in batches, over many small regions (fetch_pages 0..4), with
+ * occasional IOTLB updates of request memory while the batch is in the
+ * backend: every completion is judged by the oracle, and the disk
+ * checked against it now and then.
+ */
+static int t_random_io_shadow(enum blk_backend_kind kind)
+{
+	enum { BATCHES = 400, MAX_BATCH = 8 };
+	static struct treq r[MAX_BATCH];
+	struct blkshadow_req *sr[MAX_BATCH];
+	static struct blkshadow S;
+	bool file = kind == BLK_BACKEND_FILE;
+	unsigned int b, nr, got, i;
+	uint64_t bufs;
+	uint16_t head;
+	uint32_t len;
+	int ret;
+
+	CHECK_EQ(t_setup(kind, 1, false), 0);
+	CHECK_EQ(t_shadow_open(&S, file), 0);
+	bufs = T.mem.r[1].iova - SIM_IOVA_BASE;	/* rings stay in region 0 */
+	srand(file ? 4242 : 2424);
+	for (b = 0; b < BATCHES; b++) {
+		T.mem.brk = bufs;
+		T.mem.fetch_pages = rand() % 5;
+		nr = 1 + rand() % MAX_BATCH;
+		for (i = 0; i < nr; i++) {
+			sr[i] = t_random_req(&S, &r[i]);
+			CHECK(sr[i]);
+		}
+		t_kick(0);
+		/* The batch is in io_uring (file): update an IOTLB entry under it. */
+		if (rand() % 4 == 0) {
+			sim_region_set(&T.mem, 1 + rand() % (T.mem.nr - 1),
+				       IOVA_PERM_RW, true);
+			blkshadow_lost(&S);
+		}
+		for (got = 0; got < nr; ) {
+			ret = sim_vq_used(&T.sq[0], &head, &len);
+			CHECK(ret >= 0);
+			if (!ret) {
+				CHECK_EQ(t_drain(), 0);
+				CHECK_EQ(sim_vq_used(&T.sq[0], &head, &len), 1);
+			}
+			for (i = 0; i < nr && !(r[i].head == head && !r[i].done); i++)
+				;
+			CHECK(i < nr);
+			r[i].done = true;
+			if (blkshadow_end(&S, sr[i], len)) {
+				/* The model's counters (mem_lost) say why. */
+				T.d.ops->dump_stats(&T.d, 2);
+				snprintf(check_why, sizeof(check_why),
+					 "batch %u: %s", b, S.why);
+				return -1;
+			}
+			got++;
+		}
+		if (b % 50 == 49 && blkshadow_check_disk(&S)) {
+			snprintf(check_why, sizeof(check_why), "%s", S.why);
+			return -1;
+		}
+	}
+	CHECK_EQ(blkshadow_pending(&S), 0);
+	/* It judged something: data compared both ways, failures seen. */
+	CHECK(S.st.reads_checked > 1000);
+	CHECK(S.st.writes_checked > 1000);
+	if (file)
+		CHECK(S.st.lost_err + S.st.undelivered > 0);
+	close(S.p.fd);
+	blkshadow_fini(&S);
+	t_teardown();
+	return 0;
+}
+
+TEST(random_io_shadow_ram)
+{
+	return t_random_io_shadow(BLK_BACKEND_RAM);
+}
+
+TEST(random_io_shadow_file)
+{
+	return t_random_io_shadow(BLK_BACKEND_FILE);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vdfw-blk-XXXXXX");
@@ -1423,6 +1591,8 @@ int main(void)
 	RUN(many_regions_file_batch);
 	RUN(invalidated_under_request_not_ok);
 	RUN(resubmit_without_free_slot);
+	RUN(random_io_shadow_ram);
+	RUN(random_io_shadow_file);
 	loop_exit();
 	rmdir(tmpdir);
 	return check_failed != 0;
