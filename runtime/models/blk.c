@@ -55,6 +55,7 @@ struct blk_req {
 	struct blk_queue *q;
 	struct blk_req *next_free;
 	uint8_t *status;		/* the chain's last writable byte */
+	uint64_t status_iova;		/* ... and the IOVA it stands for */
 	uint32_t gen;			/* queue generation it belongs to */
 	uint32_t written;		/* data bytes for the driver (if OK) */
 	uint16_t head;
@@ -134,9 +135,18 @@ static void blk_req_done(struct blk_req *req, uint8_t status)
 	uint32_t len = 0;
 
 	/* Its data never reached (or came from) the driver's memory. */
-	if (status == VIRTIO_BLK_S_OK && !iova_refs_ok(&req->refs)) {
-		st->mem_lost++;
-		status = VIRTIO_BLK_S_IOERR;
+	if (!iova_refs_ok(&req->refs)) {
+		if (status == VIRTIO_BLK_S_OK) {
+			st->mem_lost++;
+			status = VIRTIO_BLK_S_IOERR;
+		}
+		/*
+		 * The status byte's old view may be the revoked one: write
+		 * where the driver maps that address now, or nowhere.
+		 */
+		if (req->status)
+			req->status = iova_ptr(q->vq->iova, req->status_iova, 1,
+					       IOVA_PERM_WRITE);
 	}
 	if (status == VIRTIO_BLK_S_IOERR)
 		st->ioerr++;
@@ -445,6 +455,7 @@ static void blk_req_begin(struct blk_queue *q, struct blk_req *req,
 {
 	req->head = e->head;
 	req->status = e->in_last;
+	req->status_iova = e->in_last_iova;
 	req->gen = q->gen;
 	req->written = 0;
 	req->nr_ranges = 0;

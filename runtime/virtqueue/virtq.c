@@ -463,6 +463,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 	e->out_len = w.out_len;
 	e->in_len = w.in_len;
 	e->in_last = w.in_last;
+	e->in_last_iova = w.in_last ? w.in_last_iova : 0;
 	if (unlikely(w.nospc)) {
 		e->out_num = 0;
 		e->in_num = 0;

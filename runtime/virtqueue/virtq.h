@@ -77,6 +77,12 @@ struct virtq_elem {
 	 */
 	uint8_t *in_last;
 	/*
+	 * The IOVA in_last stands for (0 with it).  If the region under
+	 * in_last dies before the device reports, the driver mapped that
+	 * address anew: the status goes there, through a fresh lookup.
+	 */
+	uint64_t in_last_iova;
+	/*
 	 * Caller's storage, empty on entry: the regions the iovecs, in_last
 	 * and the walk used are referenced here (see iova.h).  The caller
 	 * drops them with iova_refs_put() once nothing touches the chain's

@@ -408,11 +408,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* What the oracle saw, to tell whether a seed reaches its mode. */
 	if (getenv("FUZZ_BLK_STATS"))
 		fprintf(stderr, "fuzz_blk: %s fetch_pages %u: reads %lu writes %lu "
-			"rejected %lu lost ok %lu lost err %lu undelivered %lu "
+			"rejected %lu lost ok %lu lost err %lu "
 			"conflicts %lu orphans %lu revokes %u\n",
 			file ? "file" : "ram", M.fetch_pages,
 			S.st.reads_checked, S.st.writes_checked, S.st.rejected,
-			S.st.lost_ok, S.st.lost_err, S.st.undelivered,
+			S.st.lost_ok, S.st.lost_err,
 			S.st.conflicts, S.st.orphans, M.revokes);
 
 	D.ops->destroy(&D);

@@ -102,7 +102,6 @@ struct blkshadow_stats {
 	unsigned long lost_err;		/* lost and failed */
 	unsigned long conflicts;	/* requests not judged for overlap */
 	unsigned long orphans;		/* requests caught by a reset */
-	unsigned long undelivered;	/* the status byte's memory died */
 };
 
 struct blkshadow {

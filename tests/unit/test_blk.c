@@ -1471,6 +1471,24 @@ static struct blkshadow_req *t_random_req(struct blkshadow *S,
 }
 
 /*
+ * New fetch_pages for the request regions (1..): a new IOTLB layout.  A
+ * driver that remaps sends the invalidations with it, so do the same;
+ * without them the new tiles would overlap cached old ones, which the
+ * cache rightly takes as a mapping that changed under it (and fails the
+ * requests using the old one).  Region 0 (the rings) keeps its layout.
+ */
+static void t_retile(unsigned int pages)
+{
+	unsigned int i;
+
+	if (T.mem.fetch_pages == pages)
+		return;
+	T.mem.fetch_pages = pages;
+	for (i = 1; i < T.mem.nr; i++)
+		sim_region_set(&T.mem, i, T.mem.r[i].perm, true);
+}
+
+/*
  * A few thousand random reads, writes, discards, write-zeroes and
  * flushes in batches, over many small regions (fetch_pages 0..4), with
  * occasional IOTLB updates of request memory while the batch is in the
@@ -1496,7 +1514,7 @@ static int t_random_io_shadow(enum blk_backend_kind kind)
 	srand(file ? 4242 : 2424);
 	for (b = 0; b < BATCHES; b++) {
 		T.mem.brk = bufs;
-		T.mem.fetch_pages = rand() % 5;
+		t_retile(rand() % 5);
 		nr = 1 + rand() % MAX_BATCH;
 		for (i = 0; i < nr; i++) {
 			sr[i] = t_random_req(&S, &r[i]);
@@ -1539,7 +1557,7 @@ static int t_random_io_shadow(enum blk_backend_kind kind)
 	CHECK(S.st.reads_checked > 1000);
 	CHECK(S.st.writes_checked > 1000);
 	if (file)
-		CHECK(S.st.lost_err + S.st.undelivered > 0);
+		CHECK(S.st.lost_err > 0);
 	close(S.p.fd);
 	blkshadow_fini(&S);
 	t_teardown();
