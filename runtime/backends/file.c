@@ -24,6 +24,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -319,6 +320,31 @@ static const struct blk_backend_ops file_ops = {
 	.close = file_close,
 };
 
+/*
+ * A new backing file must survive a crash as a name, not only as data:
+ * fdatasync() on FLUSH covers the file, not the directory entry that
+ * finds it.  Make the entry durable before the first request.
+ */
+static void file_sync_dir(const char *path, const char *name)
+{
+	char dir[256];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		dev_info(name, "file: cannot sync directory %s: %s", dir,
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Open (or create) cfg->path and learn its size. */
 static int file_open_path(const struct blk_devcfg *cfg, int *fdp,
 			  uint64_t *sizep, bool *is_blk)
@@ -339,8 +365,10 @@ static int file_open_path(const struct blk_devcfg *cfg, int *fdp,
 			unlink(cfg->path);
 			return ret;
 		}
-		if (fd >= 0)
+		if (fd >= 0) {
+			file_sync_dir(cfg->path, cfg->name);
 			dev_info(cfg->name, "file: created %s", cfg->path);
+		}
 	}
 	if (fd < 0)
 		return -errno;

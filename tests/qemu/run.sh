@@ -81,7 +81,11 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	"$GEN_INIT_CPIO" -t 0 "$work/$boot.list" | gzip -n > "$work/$boot.cpio.gz" || {
 		echo "FAIL $boot/pack: cannot build the test cpio"; return 0; }
 	cat "$IMAGES/rootfs.cpio.gz" "$work/$boot.cpio.gz" > "$work/$boot.initrd"
-	extra=$(echo "$*" | sed "s|@DISK@|$disk|g")
+	# @CRASH@: the boot ends in the runner's crash (vdfw.crash), not in
+	# a power-off; the next boot checks what survived.
+	crash=
+	case " $* " in *" @CRASH@ "*) crash=vdfw.crash ;; esac
+	extra=$(echo "$*" | sed "s|@DISK@|$disk|g; s|@CRASH@||g")
 	case "$extra" in *"$disk"*)
 		[ -e "$disk" ] || { truncate -s 256M "$disk" && /sbin/mke2fs -q -F -t ext4 "$disk"; } ||
 			{ echo "FAIL $boot/disk: cannot make $disk"; return 0; } ;;
@@ -91,14 +95,21 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	# shutdown; TIMEOUT=seconds overrides.
 	limit=${TIMEOUT:-$(awk '{ s += $2 } END { print s + 180 }' "$work/$boot.plan")}
 	QEMU_EXTRA="$extra" timeout -k 10 "$limit" "$BOARD_QEMU" "$IMAGES/bzImage" \
-		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot" </dev/null >"$console" 2>&1
+		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot $crash" </dev/null >"$console" 2>&1
 	rc=$?
 	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\|SKIP\) /\1 /p' |
 		sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $boot/#"
 	case $rc in
-	0) why="QEMU exited 0 (guest powered off)"
-	   tr -d '\r' < "$console" | grep -q "reboot: Power down" || {
-		why="QEMU exited 0 without the guest's power-off (a reboot or triple fault)"; rc=3; } ;;
+	0) if [ -n "$crash" ]; then
+		why="QEMU exited 0 (the guest crashed on purpose, unsynced)"
+		tr -d '\r' < "$console" | grep -q "vdfw-test: crashing now" &&
+		tr -d '\r' < "$console" | grep -q "reboot: Restarting system" || {
+			why="QEMU exited 0, but not from the runner's crash"; rc=3; }
+	   else
+		why="QEMU exited 0 (guest powered off)"
+		tr -d '\r' < "$console" | grep -q "reboot: Power down" || {
+			why="QEMU exited 0 without the guest's power-off (a reboot or triple fault)"; rc=3; }
+	   fi ;;
 	124|137) why="guest timed out after ${limit}s" ;;
 	1) why="QEMU exited with status 1"
 	   grep -q "Kernel panic" "$console" && why="guest kernel panic (pvpanic)" ;;
@@ -110,15 +121,27 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 			echo "FAIL $boot/$s: no result: $why; console in $console"
 	done
 	# Clean shutdown: rcK's SIGTERM made vdused detach and destroy every
-	# device and exit 0.
-	c=$(tr -d '\r' < "$console")
-	if echo "$c" | grep -q "vdfw: vdused exited with status 0" &&
-	   ! echo "$c" | grep -q "vdused: warning: still busy" &&
-	   [ "$(echo "$c" | grep -c 'vdused: [^:]*: destroyed$')" -ge 1 ] &&
-	   [ "$(echo "$c" | grep -c 'vdused: [^:]*: destroyed$')" = "$(echo "$c" | grep -c 'vdused: [^:]*: detached$')" ]; then
-		echo "PASS $boot/shutdown: every device detached and destroyed, vdused exited 0"
+	# device of its table (each one that was created) and exit 0.
+	c=$(tr -d '\r' < "$console" | sed -n '/^vdfw: stopping vdused$/,$p')
+	devs=$(tr -d '\r' < "$console" | sed -n 's/^vdused: \([^:]*\): created: .*/\1/p' | sort -u)
+	missing=
+	for d in $devs; do
+		echo "$c" | grep -q "^vdused: $d: detached$" &&
+			echo "$c" | grep -q "^vdused: $d: destroyed$" || missing="$missing $d"
+	done
+	if [ -n "$crash" ]; then
+		# No shutdown by design: it must not have happened either.
+		if echo "$c" | grep -q .; then
+			echo "FAIL $boot/shutdown: a crash boot shut vdused down cleanly; console in $console"
+		else
+			echo "PASS $boot/shutdown: none, as the crash boot asks"
+		fi
+	elif [ -n "$devs" ] && [ -z "$missing" ] &&
+	   echo "$c" | grep -q "vdfw: vdused exited with status 0" &&
+	   ! echo "$c" | grep -q "vdused: warning: still busy"; then
+		echo "PASS $boot/shutdown: all $(echo $devs | wc -w) devices detached and destroyed, vdused exited 0"
 	else
-		echo "FAIL $boot/shutdown: vdused did not shut down cleanly; console in $console"
+		echo "FAIL $boot/shutdown: vdused did not shut down cleanly${missing:+ (not detached and destroyed:$missing)}; console in $console"
 	fi
 	if [ $rc = 0 ]; then
 		echo "PASS $boot/poweroff: $why"

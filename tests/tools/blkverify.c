@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blkverify DEV SECONDS JOBS
+ * blkverify DEV SECONDS JOBS [BYTES]
  *
  * Verifying random I/O on a block device for the in-guest crash tests:
- * JOBS processes, each on its own slice of DEV, write 4 KiB blocks with
- * O_DIRECT and read them back at random for SECONDS, then read every block
- * they wrote once more.  Every 512-byte sector of a block carries its
- * offset, the write's generation and a pattern derived from both, so a
- * block that comes back stale, torn, from another offset or zeroed is a
- * verify error.  A failed or short read or write is an I/O error (and the
- * block it wrote is unknown from then on).  Each job prints one line; the
+ * JOBS processes, each on its own slice of DEV (of its first BYTES, if
+ * given), write 4 KiB blocks with O_DIRECT and read them back at random
+ * for SECONDS, then read every block they wrote once more.  Every 512-byte
+ * sector of a block carries its offset, the write's generation and a
+ * pattern derived from both, so a block that comes back stale, torn,
+ * from another offset or zeroed is a verify error.  A failed or short
+ * read or write is an I/O error (and the block it wrote is unknown from
+ * then on).  Each job prints one line; the
  * exit status is 0 only if no job saw a single error.
  */
 #include <errno.h>
@@ -138,8 +139,8 @@ int main(int argc, char **argv)
 	int jobs, i, st, bad = 0;
 	time_t end;
 
-	if (argc != 4 || (jobs = atoi(argv[3])) < 1) {
-		fprintf(stderr, "usage: blkverify DEV SECONDS JOBS\n");
+	if (argc < 4 || argc > 5 || (jobs = atoi(argv[3])) < 1) {
+		fprintf(stderr, "usage: blkverify DEV SECONDS JOBS [BYTES]\n");
 		return 2;
 	}
 	j.fd = open(argv[1], O_RDWR | O_DIRECT);
@@ -147,6 +148,8 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 2;
 	}
+	if (argc == 5 && strtoull(argv[4], NULL, 0) < size)
+		size = strtoull(argv[4], NULL, 0);
 	slice = size / jobs / BS * BS;
 	if (slice < BS) {
 		fprintf(stderr, "blkverify: %s too small for %d jobs\n",
