@@ -78,6 +78,7 @@ const unsigned int net_devtable_len = ARRAY_SIZE(net_devtable);
 struct dev {
 	struct vdev d;
 	struct vduse_state_file sf;
+	struct stat_snap idle;		/* counters after its last reset */
 };
 
 /* A frame a driver sent, as it wrote it (the oracle's reference). */
@@ -103,7 +104,7 @@ struct end {
 	struct sent f[MAX_OPS];		/* frames queued in this run */
 	unsigned int nr_f;
 	unsigned int matched;		/* the peer received up to f[matched] */
-	struct stat_snap base;		/* counters when the run began */
+	const struct stat_snap *base;	/* counters when the run began */
 };
 
 static struct sim_mem M[2];
@@ -118,11 +119,9 @@ static uint64_t digest;
 
 static void note(uint64_t v)
 {
-	unsigned int i;
-
-	/* FNV-1a over the value's bytes. */
-	for (i = 0; i < 8; i++)
-		digest = (digest ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	/* FNV-1a-like, a value at a time, the high bits folded back. */
+	digest = (digest ^ v) * 0x100000001b3ULL;
+	digest ^= digest >> 29;
 }
 
 static int t_config_update(struct vdev *d, unsigned int off, unsigned int len)
@@ -354,11 +353,21 @@ static void drain_tx(struct end *e)
 static uint32_t make_frame(struct input *in, uint8_t *f, uint32_t max,
 			   unsigned int serial)
 {
-	uint32_t len = take(in, 2) % max, i;
-	uint8_t kind = take(in, 1);
+	uint32_t len = take(in, 2), i, n;
+	uint8_t kind = take(in, 1), fill[256];
 
-	for (i = 0; i < len; i++)
-		f[i] = i < 64 ? take(in, 1) : (uint8_t)(i * 31 + serial * 97 + 1);
+	/* Half of them up to 2 KiB, as most frames are; the rest any size. */
+	len = len & 0x8000 ? len % 2048 : len * 2 % max;
+
+	for (i = 0; i < len && i < 64; i++)
+		f[i] = take(in, 1);
+	/* Byte i is fill[i % 256]: a block copy, not a loop over bytes. */
+	for (n = 0; n < 256; n++)
+		fill[n] = n * 31 + serial * 97 + 1;
+	for (; i < len; i += n) {
+		n = MIN(256 - i % 256, len - i);
+		memcpy(f + i, fill + i % 256, n);
+	}
 	if (kind & 1 && len >= 80) {
 		bool v6 = kind & 2;
 		uint32_t l3 = 14, l4 = v6 ? 54 : 34;
@@ -393,7 +402,13 @@ static void send_frame(unsigned int k, struct input *in)
 	f->h.flags = sel & 1 ? VIRTIO_NET_HDR_F_NEEDS_CSUM : take(in, 1);
 	f->h.gso_type = sel & 2 ? ((const uint8_t[]){ 1, 4, 0x81, 3 })[sel >> 6] :
 				  (sel & 4 ? take(in, 1) : 0);
+	/*
+	 * An MSS under 512 only with bit 2 (raw values): a 64 KiB frame cut
+	 * into thousands of segments is worth trying, not in every input.
+	 */
 	f->h.gso_size = take(in, 2);
+	if (!(sel & 4) && f->h.gso_size < 512)
+		f->h.gso_size += 512;
 	f->h.csum_start = sel & 8 ? (frame[12] == 0x86 ? 54 : 34) : take(in, 2);
 	f->h.csum_offset = sel & 16 ? 16 : take(in, 1);
 	f->h.hdr_len = sel & 32 ? take(in, 2) : 0;
@@ -501,32 +516,39 @@ static uint64_t unpopped(struct end *e)
 	return (uint16_t)(e->tx.avail_idx - e->d->vqs[1].last_avail);
 }
 
+/* Where the counters the oracles read are in a snapshot. */
+static const char *const counted[] = {
+	"tx_packets",
+	"tx_drop_oversize", "tx_drop_bad_header", "tx_drop_link_down",
+	"tx_drop_peer_down", "tx_drop_backend_error",
+	"tx_drop_no_offload", "tx_drop_reset", "tx_drop_memory_lost",
+	"tx_bad_chain",
+};
+static unsigned int counted_at[ARRAY_SIZE(counted)], tx_waiting_at;
+
 /* Nothing a driver sent is unaccounted: sent, or dropped and counted. */
-static void check_accounted(struct end *e)
+static void check_accounted(struct end *e, const struct stat_snap *now)
 {
-	static const char *const counted[] = {
-		"tx_packets",
-		"tx_drop_oversize", "tx_drop_bad_header", "tx_drop_link_down",
-		"tx_drop_peer_down", "tx_drop_backend_error",
-		"tx_drop_no_offload", "tx_drop_reset", "tx_drop_memory_lost",
-		"tx_bad_chain",
-	};
-	struct stat_snap now;
 	uint64_t n = 0;
 	unsigned int i;
 
-	stat_snap(e->d, &now);
 	for (i = 0; i < ARRAY_SIZE(counted); i++)
-		n += stat_get(&now, counted[i]) - stat_get(&e->base, counted[i]);
+		n += now->v[counted_at[i]] - e->base->v[counted_at[i]];
 	must(n == e->sent - unpopped(e));
 }
 
+/* Is a frame of @e's held?  Only one the driver has not got back can be. */
 static bool tx_waiting(struct end *e)
 {
 	struct stat_snap now;
 
+	if (!e->started)
+		return false;
+	drain_tx(e);
+	if (e->tx.nr_free == e->tx.num)
+		return false;
 	stat_snap(e->d, &now);
-	return stat_get(&now, "tx_waiting") > 0;
+	return now.v[tx_waiting_at] > 0;
 }
 
 /* Give each end's receiver buffers until no frame is held. */
@@ -537,11 +559,8 @@ static void unhold(void)
 	for (round = 0; round < 20000; round++) {
 		bool held = false;
 
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < 2; k++)
 			held |= tx_waiting(&E[k]);
-			if (E[k].started)
-				drain_tx(&E[k]);
-		}
 		if (!held)
 			return;
 		for (k = 0; k < 2; k++) {
@@ -558,6 +577,7 @@ static void step(struct input *in)
 {
 	unsigned int op = take(in, 1), k = op & 1;
 	struct end *e = &E[k];
+	struct stat_snap now;
 
 	switch ((op >> 1) % 10) {
 	case 0:
@@ -590,7 +610,8 @@ static void step(struct input *in)
 			end_reset(e);
 			remap_all(e);
 			end_start(e, in);
-			check_accounted(e);
+			stat_snap(e->d, &now);
+			check_accounted(e, &now);
 		}
 		break;
 	case 7:
@@ -608,7 +629,7 @@ static void step(struct input *in)
 /* One run of the input; its outcome is left in digest. */
 static void run(const uint8_t *data, size_t size)
 {
-	static const uint8_t fetch_pages[] = { 0, 0, 1, 2, 4, 16, 64, 0 };
+	static const uint8_t fetch_pages[] = { 0, 0, 0, 0, 0, 0, 1, 8 };
 	struct input in = { data, size };
 	unsigned int sel = take(&in, 1), pair = (sel & 1) * 2, ops, k, i;
 	struct stat_snap now;
@@ -633,11 +654,8 @@ static void run(const uint8_t *data, size_t size)
 		e->nr_f = 0;
 		e->matched = 0;
 	}
-	/* What the table says: an earlier input may have switched it. */
 	for (k = 0; k < 2; k++)
-		net_set_link(E[k].d, true);
-	for (k = 0; k < 2; k++)
-		stat_snap(E[k].d, &E[k].base);
+		E[k].base = &E[k].dev->idle;
 	for (k = 0; k < 2; k++)
 		end_start(&E[k], &in);
 	for (ops = 0; ops < MAX_OPS && in.left; ops++)
@@ -659,19 +677,23 @@ static void run(const uint8_t *data, size_t size)
 			drain_rx(k);
 			drain_tx(&E[k]);
 		}
-		check_accounted(&E[k]);
-	}
-	for (k = 0; k < 2; k++) {
 		stat_snap(E[k].d, &now);
+		check_accounted(&E[k], &now);
 		for (i = 0; i < now.n; i++)
-			note(now.v[i] - E[k].base.v[i]);
+			note(now.v[i] - E[k].base->v[i]);
 		note(E[k].d->state);
 	}
 	/* The driver resets: the device must forget everything of this run. */
 	for (k = 0; k < 2; k++)
 		end_reset(&E[k]);
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < 2; k++) {
 		must(!E[k].d->ops->inflight(E[k].d) && !E[k].d->iova.nr);
+		/* The table's link state, which the next input starts from. */
+		net_set_link(E[k].d, true);
+	}
+	/* Taken once both links are up: the carrier of each follows both. */
+	for (k = 0; k < 2; k++)
+		stat_snap(E[k].d, &E[k].dev->idle);
 }
 
 static void cleanup(void)
@@ -710,6 +732,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				     d->vq_size_max, false))
 			abort();
 	}
+	for (i = 0; i < ARRAY_SIZE(D); i++)
+		stat_snap(&D[i].d, &D[i].idle);
+	for (i = 0; i < ARRAY_SIZE(counted); i++)
+		counted_at[i] = stat_index(&D[0].d, counted[i]);
+	tx_waiting_at = stat_index(&D[0].d, "tx_waiting");
 	atexit(cleanup);
 	return 0;
 }

@@ -42,8 +42,10 @@ void log_dbg(const char *dev, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The snapshot being taken, if any. */
+/* The snapshot being taken, if any, and the name being looked for. */
 static struct stat_snap *snap;
+static const char *wanted;
+static unsigned int found;
 
 void __real_vdev_stat(int fd, const char *name, uint64_t value);
 void __wrap_vdev_stat(int fd, const char *name, uint64_t value);
@@ -55,8 +57,9 @@ void __wrap_vdev_stat(int fd, const char *name, uint64_t value)
 		return;
 	}
 	/* A model with more counters than room: make the room bigger. */
-	must(snap->n < STAT_SNAP_MAX && strlen(name) < STAT_NAME_MAX);
-	strcpy(snap->name[snap->n], name);
+	must(snap->n < STAT_SNAP_MAX);
+	if (wanted && found == UINT32_MAX && !strcmp(name, wanted))
+		found = snap->n;
 	snap->v[snap->n++] = value;
 }
 
@@ -68,13 +71,14 @@ void stat_snap(const struct vdev *d, struct stat_snap *s)
 	snap = NULL;
 }
 
-uint64_t stat_get(const struct stat_snap *s, const char *name)
+unsigned int stat_index(const struct vdev *d, const char *name)
 {
-	unsigned int i;
+	struct stat_snap s;
 
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->name[i], name))
-			return s->v[i];
-	must(0);
-	return 0;
+	wanted = name;
+	found = UINT32_MAX;
+	stat_snap(d, &s);
+	wanted = NULL;
+	must(found != UINT32_MAX);
+	return found;
 }

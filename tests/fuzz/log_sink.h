@@ -21,17 +21,20 @@
 #include "vduse/vdev.h"
 
 #define STAT_SNAP_MAX 96
-#define STAT_NAME_MAX 40
 
+/* A device's model counters at one moment, in the order it dumps them. */
 struct stat_snap {
 	unsigned int n;
-	char name[STAT_SNAP_MAX][STAT_NAME_MAX];
 	uint64_t v[STAT_SNAP_MAX];
 };
 
 /* @d's model counters (its dump_stats, not the engine's lines). */
 void stat_snap(const struct vdev *d, struct stat_snap *s);
-/* The counter called @name in @s; traps when there is none. */
-uint64_t stat_get(const struct stat_snap *s, const char *name);
+/*
+ * Where the counter called @name is in @d's snapshots (a model dumps
+ * them in a fixed order); traps when there is none.  Slow: look it up
+ * once, read v[] after.
+ */
+unsigned int stat_index(const struct vdev *d, const char *name);
 
 #endif
