@@ -120,19 +120,31 @@ test:
 
 #
 # Fuzz targets: each tests/fuzz/fuzz_*.c is a libFuzzer binary (clang)
-# linked with the runtime and the unit-test helpers.  make fuzz runs each
-# for FUZZ_SECONDS from its saved corpus; a crash or sanitizer report is a
-# FAIL and leaves the reproducer in $(O)/fuzz/<target>/.
+# linked with the runtime and the unit-test helpers.  Instead of
+# runtime/core/log.c they link tests/fuzz/log_sink.c, and vdev_stat() is
+# wrapped into it (log_sink.h): nothing is written per input.
+#
+# make fuzz first replays each target's committed corpus
+# (tests/fuzz/corpus/<target>/, copied to $(O)/fuzz/<target>/seed so the
+# source tree is never written; VDFW_FUZZ_TWICE=1, so targets that know it
+# also prove their reset restores state): a crash, or no committed input
+# at all, is a FAIL.  Then each runs for FUZZ_SECONDS from that corpus
+# plus the scratch one ($(O)/fuzz/<target>/corpus, where new inputs go); a
+# crash or sanitizer report is a FAIL and leaves the reproducer in
+# $(O)/fuzz/<target>/.
 #
 FUZZ_OBJ := $(TESTS_OBJ)/fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(wildcard $(SRC)/tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(patsubst $(SRC)/tests/fuzz/%.c,$(FUZZ_OBJ)/%,$(FUZZ_SRCS))
-FUZZ_LIB_OBJS := $(call objs-of,$(FUZZ_OBJ)/runtime,$(SRC)/runtime,$(RUNTIME_LIB_SRCS))
-FUZZ_HELPER_OBJS := $(call objs-of,$(FUZZ_OBJ)/unit,$(SRC)/tests/unit,$(UNIT_HELPER_SRCS))
+FUZZ_LIB_OBJS := $(call objs-of,$(FUZZ_OBJ)/runtime,$(SRC)/runtime,\
+	$(filter-out $(SRC)/runtime/core/log.c,$(RUNTIME_LIB_SRCS)))
+FUZZ_HELPER_OBJS := $(call objs-of,$(FUZZ_OBJ)/unit,$(SRC)/tests/unit,$(UNIT_HELPER_SRCS)) \
+	$(FUZZ_OBJ)/log_sink.o
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all $(RUNTIME_WARN) $(RUNTIME_INC) -I$(SRC)/tests/unit
+FUZZ_LDFLAGS := -fsanitize=fuzzer -Wl,--wrap=vdev_stat
 
 # libFuzzer's and ASan's runtimes are in libclang-rt-14-dev, which clang
 # only recommends.
@@ -148,15 +160,24 @@ $(FUZZ_OBJ)/libvdused.a: $(FUZZ_LIB_OBJS)
 
 $(FUZZ_TARGETS): %: %.o $(FUZZ_HELPER_OBJS) $(FUZZ_OBJ)/libvdused.a
 	@$(call msg,FUZZ-LD,$(patsubst $(BUILD)/%,%,$@))
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS) -o $@ $^
 
 fuzz-build: $(FUZZ_TARGETS)
 
 fuzz: fuzz-build
 	$(Q)mkdir -p $(TESTS_OUT)
 	$(Q)for f in $(FUZZ_TARGETS); do \
-		n=$${f##*/}; d=$(O)/fuzz/$$n; mkdir -p $$d/corpus; \
-		if (cd $$d && $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus >run.log 2>&1); then \
+		n=$${f##*/}; d=$(O)/fuzz/$$n; c=$(SRC)/tests/fuzz/corpus/$$n; \
+		rm -rf $$d/seed; mkdir -p $$d/corpus $$d/seed; \
+		[ -d $$c ] && find $$c -maxdepth 1 -type f -exec cp {} $$d/seed/ \; ; \
+		nr=$$(ls $$d/seed | wc -l); \
+		if [ $$nr = 0 ]; then \
+			echo "FAIL fuzz/$$n-replay: no committed corpus in tests/fuzz/corpus/$$n"; \
+		elif (cd $$d && VDFW_FUZZ_TWICE=1 $$f seed/* >replay.log 2>&1); then \
+			echo "PASS fuzz/$$n-replay: $$nr inputs"; \
+		else \
+			echo "FAIL fuzz/$$n-replay: $$(grep -m1 -E 'ERROR|runtime error|deadly signal' $$d/replay.log); see $$d/replay.log"; fi; \
+		if (cd $$d && $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus seed >run.log 2>&1); then \
 			echo "PASS fuzz/$$n: $$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' $$d/run.log | grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS)s"; \
 		else \
 			echo "FAIL fuzz/$$n: $$(grep -m1 -E 'ERROR|runtime error|deadly signal' $$d/run.log); see $$d/run.log"; fi; \
