@@ -318,6 +318,16 @@ void devices_destroy(void)
 		bus_child = 0;
 	}
 	for (i = 0; i < nr_devs; i++) {
+		/*
+		 * Still on the bus: its driver may have requests in the rings
+		 * and would wait for them forever if we reset the logs.  Leave
+		 * it as a crash would; the next vdused resumes it.
+		 */
+		if (vdpa_on_bus(devs[i]->vdev.name)) {
+			dev_info(devs[i]->vdev.name, "still attached: left to the "
+				 "next vdused, state file kept");
+			continue;
+		}
 		vduse_device_quiesce(devs[i]);
 		vduse_device_destroy(devs[i]);
 		free(devs[i]);

@@ -252,6 +252,14 @@ int vdpa_detach(const char *name)
 }
 
 /* Driver currently bound to @name, or "" (not attached / not bound). */
+bool vdpa_on_bus(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/bus/vdpa/devices/%s", name);
+	return !access(path, F_OK);
+}
+
 void vdpa_bound_driver(const char *name, char *buf, size_t len)
 {
 	char path[256], link[256];

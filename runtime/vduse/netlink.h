@@ -7,6 +7,7 @@
 #ifndef VDFW_VDUSE_NETLINK_H
 #define VDFW_VDUSE_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../devtable/devtable.h"
@@ -20,5 +21,7 @@ int vdpa_attach(const char *name, enum vdpa_bus bus);
 int vdpa_detach(const char *name);
 /* Name of the driver bound to @name, "" if none. */
 void vdpa_bound_driver(const char *name, char *buf, size_t len);
+/* Is vdpa device @name still on the bus (its driver may be bound)? */
+bool vdpa_on_bus(const char *name);
 
 #endif
