@@ -1,5 +1,8 @@
-# A sync reaches the file backend: buffered writes to /dev/vdb are in the
-# backing file once sync returns, and the device saw a FLUSH.
+# A sync of /dev/vdb reaches vdused as a FLUSH (its counter rises) and
+# the buffered writes before it are in the backing file.  The file is read
+# through the guest's page cache, the one vdused writes into, so this
+# shows where the data went, not that it is durable: persist-write and
+# persist-check crash the guest after a FLUSH and look on the disk.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk1
 dev=$(blkdev_by_serial blk1)
