@@ -97,17 +97,19 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	QEMU_EXTRA="$extra" timeout -k 10 "$limit" "$BOARD_QEMU" "$IMAGES/bzImage" \
 		"$work/$boot.initrd" "vdfw.poweroff vdfw.test=$boot $crash" </dev/null >"$console" 2>&1
 	rc=$?
-	tr -d '\r' < "$console" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\|SKIP\) /\1 /p' |
+	# The console once, without the serial line's carriage returns.
+	text=$(tr -d '\r' < "$console")
+	echo "$text" | sed -n 's/^.*vdfw-test: \(PASS\|FAIL\|SKIP\) /\1 /p' |
 		sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $boot/#"
 	case $rc in
 	0) if [ -n "$crash" ]; then
 		why="QEMU exited 0 (the guest crashed on purpose, unsynced)"
-		tr -d '\r' < "$console" | grep -q "vdfw-test: crashing now" &&
-		tr -d '\r' < "$console" | grep -q "reboot: Restarting system" || {
+		echo "$text" | grep -q "vdfw-test: crashing now" &&
+		echo "$text" | grep -q "reboot: Restarting system" || {
 			why="QEMU exited 0, but not from the runner's crash"; rc=3; }
 	   else
 		why="QEMU exited 0 (guest powered off)"
-		tr -d '\r' < "$console" | grep -q "reboot: Power down" || {
+		echo "$text" | grep -q "reboot: Power down" || {
 			why="QEMU exited 0 without the guest's power-off (a reboot or triple fault)"; rc=3; }
 	   fi ;;
 	124|137) why="guest timed out after ${limit}s" ;;
@@ -117,13 +119,13 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	esac
 	# The runner's own closing check (vdused deaths) is due too.
 	for s in $(cut -d' ' -f1 "$work/$boot.plan") vdused-deaths; do
-		tr -d '\r' < "$console" | grep -qE "vdfw-test: (PASS|FAIL|SKIP) $s(:|\$)" ||
+		echo "$text" | grep -qE "vdfw-test: (PASS|FAIL|SKIP) $s(:|\$)" ||
 			echo "FAIL $boot/$s: no result: $why; console in $console"
 	done
 	# Clean shutdown: rcK's SIGTERM made vdused detach and destroy every
 	# device of its table (each one that was created) and exit 0.
-	c=$(tr -d '\r' < "$console" | sed -n '/^vdfw: stopping vdused$/,$p')
-	devs=$(tr -d '\r' < "$console" | sed -n 's/^vdused: \([^:]*\): created: .*/\1/p' | sort -u)
+	c=$(echo "$text" | sed -n '/^vdfw: stopping vdused$/,$p')
+	devs=$(echo "$text" | sed -n 's/^vdused: \([^:]*\): created: .*/\1/p' | sort -u)
 	missing=
 	for d in $devs; do
 		echo "$c" | grep -q "^vdused: $d: detached$" &&

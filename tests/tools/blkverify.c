@@ -65,6 +65,14 @@ static void fill(uint8_t *buf, uint64_t off, uint32_t gen)
 	}
 }
 
+/* A read or write that did not move the whole block (@n: its result). */
+static void io_failed(struct job *j, const char *op, uint64_t off, ssize_t n)
+{
+	fprintf(stderr, "blkverify: %s at %" PRIu64 ": %s\n", op, off,
+		n < 0 ? strerror(errno) : "short");
+	j->io_errors++;
+}
+
 static void verify(struct job *j, uint8_t *buf, uint8_t *want, uint32_t b)
 {
 	uint64_t off = j->first + (uint64_t)b * BS;
@@ -75,9 +83,7 @@ static void verify(struct job *j, uint8_t *buf, uint8_t *want, uint32_t b)
 	j->reads++;
 	n = pread(j->fd, buf, BS, off);
 	if (n != BS) {
-		fprintf(stderr, "blkverify: read at %" PRIu64 ": %s\n", off,
-			n < 0 ? strerror(errno) : "short");
-		j->io_errors++;
+		io_failed(j, "read", off, n);
 		return;
 	}
 	fill(want, off, j->gen[b]);
@@ -100,9 +106,7 @@ static void write_one(struct job *j, uint8_t *buf, uint32_t b)
 	j->writes++;
 	n = pwrite(j->fd, buf, BS, off);
 	if (n != BS) {
-		fprintf(stderr, "blkverify: write at %" PRIu64 ": %s\n", off,
-			n < 0 ? strerror(errno) : "short");
-		j->io_errors++;
+		io_failed(j, "write", off, n);
 		j->gen[b] = GEN_UNKNOWN;
 		return;
 	}
