@@ -54,6 +54,21 @@ TEST_VDUSED := $(TEST_VDUSED_OBJ)/vdused
 $(eval $(call vdused-variant,test,$(TEST_VDUSED_OBJ),$(SRC)/tests/qemu/devices.config))
 prepare: $(TEST_VDUSED_OBJ)/devtable.c
 
+# The converse of the flush-durability boots: the same test vdused with
+# FLUSH compiled out of the file backend, so that the noflush boots can
+# show that without FLUSH an acknowledged write is lost in a crash.
+NOFLUSH_OBJ := $(TESTS_OBJ)/vdused-noflush
+TEST_VDUSED_NOFLUSH := $(NOFLUSH_OBJ)/vdused
+NOFLUSH_CFLAGS := $(VDUSED_CFLAGS) -DVDUSED_TEST_NO_FLUSH
+
+$(eval $(call compile-rule,$(NOFLUSH_OBJ),$(SRC)/runtime/backends,VDUSED_CC,NOFLUSH_CFLAGS,CC))
+DEP_FILES += $(NOFLUSH_OBJ)/file.d
+
+$(TEST_VDUSED_NOFLUSH): $(filter-out $(RUNTIME_OBJ)/backends/file.o,$(RUNTIME_OBJS)) \
+		$(NOFLUSH_OBJ)/file.o $(TEST_VDUSED_OBJ)/devtable.o
+	@$(call msg,LD,test vdused-noflush)
+	$(Q)$(VDUSED_CC) $(VDUSED_LDFLAGS) -o $@ $^
+
 # Static test tools that run in the guest (tests/tools/*.c, one binary each).
 TOOL_CFLAGS := -std=gnu11 -Os -static $(RUNTIME_WARN) -isystem $(KERNEL_HDR)/include
 TEST_TOOLS := $(patsubst $(SRC)/tests/tools/%.c,$(TESTS_OBJ)/tools/%,$(wildcard $(SRC)/tests/tools/*.c))
@@ -75,9 +90,9 @@ QEMU_TEST_TIMEOUT ?=
 QEMU_TESTS_ENV = ONLY="$(ONLY)" SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES) \
 	BOARD_QEMU=$(BOARD_QEMU) GEN_INIT_CPIO=$(GEN_INIT_CPIO) \
 	TIMEOUT=$(QEMU_TEST_TIMEOUT) TEST_TOOLS="$(TEST_TOOLS)" \
-	TEST_VDUSED=$(TEST_VDUSED)
+	TEST_VDUSED=$(TEST_VDUSED) TEST_VDUSED_NOFLUSH=$(TEST_VDUSED_NOFLUSH)
 
-qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS) $(TEST_VDUSED)
+qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS) $(TEST_VDUSED) $(TEST_VDUSED_NOFLUSH)
 	$(Q)mkdir -p $(TESTS_OUT)
 	$(Q)$(QEMU_TESTS_ENV) $(SRC)/tests/qemu/run.sh $(BOOTS) | tee $(TESTS_OUT)/qemu.results
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/qemu.results
@@ -91,7 +106,7 @@ table-tests:
 
 # Every binary of every flavour: the build checks touch headers and watch
 # which of them rebuild (bench.mk adds its own).
-test-binaries: all unit-tests-build fuzz-build $(TEST_VDUSED) $(TEST_TOOLS)
+test-binaries: all unit-tests-build fuzz-build $(TEST_VDUSED) $(TEST_VDUSED_NOFLUSH) $(TEST_TOOLS)
 
 # Build-system checks (fresh machine, parallel build from nothing,
 # savedefconfig round trip, no-op rebuild, header tracking, version,

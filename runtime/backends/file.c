@@ -32,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
@@ -40,6 +41,17 @@
 #include "../core/loop.h"
 #include "blk_backend.h"
 #include "uring.h"
+
+/*
+ * A test build (tests/tests.mk) compiles FLUSH out: acknowledged, and
+ * nothing done, so the guest's crash boots can show that an acknowledged
+ * flush survives because of FLUSH and nothing else.
+ */
+#ifdef VDUSED_TEST_NO_FLUSH
+#define FILE_FLUSH_WORKS 0
+#else
+#define FILE_FLUSH_WORKS 1
+#endif
 
 #define FILE_SQ_ENTRIES 64
 #define FILE_CQ_ENTRIES 1024
@@ -101,6 +113,10 @@ static bool file_prep(struct file_backend *fb, struct blk_io *io)
 		sqe->off = io->offset + io->bpriv;
 		break;
 	case BLK_IO_FLUSH:
+		if (!FILE_FLUSH_WORKS) {
+			sqe->opcode = IORING_OP_NOP;
+			break;
+		}
 		sqe->opcode = IORING_OP_FSYNC;
 		sqe->fsync_flags = IORING_FSYNC_DATASYNC;
 		break;
@@ -474,6 +490,8 @@ int blk_file_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
 		.max_discard_sectors = FILE_MAX_DWZ_SECTORS,
 		.max_write_zeroes_sectors = FILE_MAX_DWZ_SECTORS,
 	};
+	if (!FILE_FLUSH_WORKS)
+		dev_info(cfg->name, "file: test build: FLUSH does nothing");
 	*bep = &fb->be;
 	return 0;
 

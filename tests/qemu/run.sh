@@ -30,8 +30,8 @@ header() { # header FILE KEY DEFAULT
 	echo "${v:-$3}"
 }
 
-pack() { # pack BOOT OVERLAY: the cpio list of BOOT's test payload
-	boot=$1 overlay=$2
+pack() { # pack BOOT OVERLAY VDUSED: the cpio list of BOOT's test payload
+	boot=$1 overlay=$2 vdused=$3
 	echo "dir /usr 0755 0 0"
 	echo "dir /usr/lib 0755 0 0"
 	echo "dir /usr/lib/vdfw-tests 0755 0 0"
@@ -46,7 +46,7 @@ pack() { # pack BOOT OVERLAY: the cpio list of BOOT's test payload
 		echo "file /usr/lib/vdfw-tests/$s.sh $here/$s.sh 0755 0 0"
 	done
 	# The test table's vdused replaces the image's (see tests.mk).
-	echo "file /sbin/vdused $TEST_VDUSED 0755 0 0"
+	echo "file /sbin/vdused $vdused 0755 0 0"
 	[ -x /sbin/e2fsck.static ] && echo "file /sbin/e2fsck /sbin/e2fsck.static 0755 0 0"
 	for t in $TEST_TOOLS; do
 		echo "file /usr/bin/${t##*/} $t 0755 0 0"
@@ -77,7 +77,10 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 			case " ${ONLY:-$name} " in *" $name "*) echo "$name $limit" ;; esac
 		done > "$work/$boot.plan"
 	[ -s "$work/$boot.plan" ] || return 0
-	pack "$boot" "$overlay" > "$work/$boot.list"
+	# @NOFLUSH@: this boot's vdused is the test build without FLUSH.
+	vdused=$TEST_VDUSED
+	case " $* " in *" @NOFLUSH@ "*) vdused=$TEST_VDUSED_NOFLUSH ;; esac
+	pack "$boot" "$overlay" "$vdused" > "$work/$boot.list"
 	"$GEN_INIT_CPIO" -t 0 "$work/$boot.list" | gzip -n > "$work/$boot.cpio.gz" || {
 		echo "FAIL $boot/pack: cannot build the test cpio"; return 0; }
 	cat "$IMAGES/rootfs.cpio.gz" "$work/$boot.cpio.gz" > "$work/$boot.initrd"
@@ -85,7 +88,7 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	# a power-off; the next boot checks what survived.
 	crash=
 	case " $* " in *" @CRASH@ "*) crash=vdfw.crash ;; esac
-	extra=$(echo "$*" | sed "s|@DISK@|$disk|g; s|@CRASH@||g")
+	extra=$(echo "$*" | sed "s|@DISK@|$disk|g; s|@CRASH@||g; s|@NOFLUSH@||g")
 	case "$extra" in *"$disk"*)
 		[ -e "$disk" ] || { truncate -s 256M "$disk" && /sbin/mke2fs -q -F -t ext4 "$disk"; } ||
 			{ echo "FAIL $boot/disk: cannot make $disk"; return 0; } ;;
