@@ -10,7 +10,7 @@ VDFW_VERSION := $(shell cd $(SRC) && git describe --always --dirty 2>/dev/null |
 
 # Every runtime source except the generated table; tests reuse this list.
 RUNTIME_SRCS := $(shell find $(SRC)/runtime -name '*.c' | sort)
-RUNTIME_LIB_SRCS := $(filter-out $(SRC)/runtime/main.c,$(RUNTIME_SRCS))
+RUNTIME_LIB_SRCS := $(filter-out $(SRC)/runtime/daemon/main.c,$(RUNTIME_SRCS))
 RUNTIME_OBJS := $(call objs-of,$(RUNTIME_OBJ),$(SRC)/runtime,$(RUNTIME_SRCS))
 VDUSED_OBJS := $(RUNTIME_OBJS) $(DEVTABLE_C:.c=.o)
 

@@ -136,7 +136,7 @@ test:
 #
 # Fuzz targets: each tests/fuzz/fuzz_*.c is a libFuzzer binary (clang)
 # linked with the runtime and the unit-test helpers.  Instead of
-# runtime/core/log.c they link tests/fuzz/log_sink.c, and vdev_stat() is
+# runtime/core/log.c they link tests/fuzz/log_sink.c, and stat_line() is
 # wrapped into it (log_sink.h): nothing is written per input.
 #
 # make fuzz first replays each target's committed corpus
@@ -159,7 +159,7 @@ FUZZ_HELPER_OBJS := $(call objs-of,$(FUZZ_OBJ)/unit,$(SRC)/tests/unit,$(UNIT_HEL
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all $(RUNTIME_WARN) $(RUNTIME_INC) -I$(SRC)/tests/unit
-FUZZ_LDFLAGS := -fsanitize=fuzzer -Wl,--wrap=vdev_stat
+FUZZ_LDFLAGS := -fsanitize=fuzzer -Wl,--wrap=stat_line
 
 # libFuzzer's and ASan's runtimes are in libclang-rt-14-dev, which clang
 # only recommends.

@@ -4,8 +4,8 @@
  * .config by runtime/devtable/gen-devtable.py, which is the only place the
  * table is parsed or validated: everything here is already known good.
  */
-#ifndef VDFW_DEVTABLE_H
-#define VDFW_DEVTABLE_H
+#ifndef VDFW_DEVTABLE_DEVTABLE_H
+#define VDFW_DEVTABLE_DEVTABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -31,12 +31,13 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
-#include "../backends/blk_backend.h"
 #include "../core/compiler.h"
+#include "../core/iov.h"
 #include "../core/log.h"
 #include "../devtable/devtable.h"
-#include "../vduse/vdev.h"
+#include "../virtio/vdev.h"
 #include "blk.h"
+#include "blk_backend.h"
 
 #define BLK_IOV_MAX (BLK_SEG_MAX + 2)
 #define BLK_HDR_LEN sizeof(struct virtio_blk_outhdr)
@@ -177,73 +178,6 @@ static void blk_req_submit(struct blk_req *req)
 	blk_backend_submit(req->q->bd->be, &req->io);
 }
 
-/* ---- iovec helpers: the driver may split any field across buffers ---- */
-
-static bool iov_to_buf(const struct iovec *iov, unsigned int cnt, size_t off,
-		       void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t n;
-
-	for (; cnt && len; iov++, cnt--) {
-		if (off >= iov->iov_len) {
-			off -= iov->iov_len;
-			continue;
-		}
-		n = MIN(iov->iov_len - off, len);
-		memcpy(p, (uint8_t *)iov->iov_base + off, n);
-		p += n;
-		len -= n;
-		off = 0;
-	}
-	return !len;
-}
-
-static void iov_from_buf(const struct iovec *iov, unsigned int cnt,
-			 const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t n;
-
-	for (; cnt && len; iov++, cnt--) {
-		n = MIN(iov->iov_len, len);
-		memcpy(iov->iov_base, p, n);
-		p += n;
-		len -= n;
-	}
-}
-
-/* Drop the first @n bytes of @iov[0, *cnt); returns where the rest starts. */
-static struct iovec *iov_skip(struct iovec *iov, unsigned int *cnt, size_t n)
-{
-	while (*cnt && n >= iov->iov_len) {
-		n -= iov->iov_len;
-		iov++;
-		(*cnt)--;
-	}
-	if (*cnt && n) {
-		iov->iov_base = (uint8_t *)iov->iov_base + n;
-		iov->iov_len -= n;
-	}
-	return iov;
-}
-
-/* Drop the last @n bytes of @iov[0, *cnt). */
-static void iov_trim(struct iovec *iov, unsigned int *cnt, size_t n)
-{
-	struct iovec *last;
-
-	while (*cnt && n) {
-		last = &iov[*cnt - 1];
-		if (n < last->iov_len) {
-			last->iov_len -= n;
-			return;
-		}
-		n -= last->iov_len;
-		(*cnt)--;
-	}
-}
-
 /* The writable part minus the status byte. */
 static struct iovec *blk_in_data(struct virtq_elem *e, unsigned int *cnt)
 {
@@ -319,7 +253,7 @@ static void blk_get_id(struct blk_req *req, struct virtq_elem *e)
 		blk_req_done(req, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	iov_from_buf(iov, cnt, req->q->bd->serial, n);
+	iov_write(iov, cnt, 0, req->q->bd->serial, n);
 	req->written = n;
 	blk_req_done(req, VIRTIO_BLK_S_OK);
 }
@@ -358,7 +292,7 @@ static uint8_t blk_parse_ranges(struct blk_req *req, struct virtq_elem *e,
 
 	if (e->in_len != 1 || !n || len % sizeof(seg[0]) ||
 	    n > BLK_DWZ_SEG_MAX ||
-	    !iov_to_buf(e->iov, e->out_num, BLK_HDR_LEN, seg, len))
+	    iov_read(e->iov, e->out_num, BLK_HDR_LEN, seg, len) != len)
 		return VIRTIO_BLK_S_IOERR;
 	/* From here on the iovecs are dead: ranges[] reuses their storage. */
 	for (i = 0; i < n; i++) {
@@ -412,7 +346,7 @@ static void blk_req_start(struct blk_req *req, struct virtq_elem *e)
 		blk_req_done(req, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	if (!iov_to_buf(e->iov, e->out_num, 0, &hdr, sizeof(hdr))) {
+	if (iov_read(e->iov, e->out_num, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		blk_req_done(req, VIRTIO_BLK_S_IOERR);
 		return;
 	}
@@ -683,18 +617,18 @@ static void blk_dump_stats(const struct vdev *d, int fd)
 	const struct blk_dev *bd = d->model;
 	const struct blk_stats *st = &bd->st;
 
-	vdev_stat(fd, "read", st->read);
-	vdev_stat(fd, "write", st->write);
-	vdev_stat(fd, "flush", st->flush);
-	vdev_stat(fd, "get_id", st->get_id);
-	vdev_stat(fd, "discard", st->discard);
-	vdev_stat(fd, "write_zeroes", st->write_zeroes);
-	vdev_stat(fd, "unknown", st->unknown);
-	vdev_stat(fd, "read_bytes", st->read_bytes);
-	vdev_stat(fd, "write_bytes", st->write_bytes);
-	vdev_stat(fd, "ioerr", st->ioerr);
-	vdev_stat(fd, "unsupp", st->unsupp);
-	vdev_stat(fd, "mem_lost", st->mem_lost);
+	stat_line(fd, "read", st->read);
+	stat_line(fd, "write", st->write);
+	stat_line(fd, "flush", st->flush);
+	stat_line(fd, "get_id", st->get_id);
+	stat_line(fd, "discard", st->discard);
+	stat_line(fd, "write_zeroes", st->write_zeroes);
+	stat_line(fd, "unknown", st->unknown);
+	stat_line(fd, "read_bytes", st->read_bytes);
+	stat_line(fd, "write_bytes", st->write_bytes);
+	stat_line(fd, "ioerr", st->ioerr);
+	stat_line(fd, "unsupp", st->unsupp);
+	stat_line(fd, "mem_lost", st->mem_lost);
 }
 
 static const struct vdev_model_ops blk_ops = {

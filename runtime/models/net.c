@@ -38,12 +38,13 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
-#include "../backends/net_backend.h"
+#include "../core/bits.h"
 #include "../core/compiler.h"
 #include "../core/log.h"
 #include "../devtable/devtable.h"
-#include "../vduse/vdev.h"
+#include "../virtio/vdev.h"
 #include "net.h"
+#include "net_backend.h"
 
 #define NET_RXQ 0
 #define NET_TXQ 1
@@ -62,8 +63,6 @@
 /* iovecs of one reserved room, plus the spare: UIO_MAXIOV for readv(). */
 #define NET_RX_FLAT 1023
 #define NET_STATUS_OFF offsetof(struct virtio_net_config, status)
-
-#define BIT(b) (1ULL << (b))
 
 /* A popped RX chain waiting for a frame (its writable part only). */
 struct net_rxbuf {
@@ -300,7 +299,7 @@ static enum net_drop net_tx_parse(struct net_dev *nd)
 	size_t skip;
 
 	if (q->e.out_len < NET_HDR_LEN ||
-	    net_iov_read(iov, cnt, 0, f->raw_hdr, NET_HDR_LEN) != NET_HDR_LEN)
+	    iov_read(iov, cnt, 0, f->raw_hdr, NET_HDR_LEN) != NET_HDR_LEN)
 		return NET_DROP_BAD_HDR;
 	net_hdr_decode(&f->hdr, f->raw_hdr);
 	f->len = q->e.out_len - NET_HDR_LEN;
@@ -310,7 +309,7 @@ static enum net_drop net_tx_parse(struct net_dev *nd)
 		return why;
 	/* Backends see our checked copy of the header, never the driver's. */
 	net_hdr_encode(&f->hdr, f->raw_hdr);
-	if (!net_iov_seek(iov, cnt, NET_HDR_LEN, &i, &skip))
+	if (!iov_seek(iov, cnt, NET_HDR_LEN, &i, &skip))
 		return NET_DROP_BAD_HDR;
 	iov[i].iov_base = (uint8_t *)iov[i].iov_base + skip;
 	iov[i].iov_len -= skip;
@@ -590,8 +589,8 @@ void net_rx_commit(struct net_dev *nd, uint32_t len)
 	}
 	nbuf = i;
 	le = htole16(nbuf);
-	net_iov_write(q->flat, q->flat_cnt,
-		      offsetof(struct virtio_net_hdr_v1, num_buffers), &le, 2);
+	iov_write(q->flat, q->flat_cnt,
+		  offsetof(struct virtio_net_hdr_v1, num_buffers), &le, 2);
 	for (i = 0; i < nbuf; i++) {
 		struct net_rxbuf *b = &q->stash[q->first];
 
@@ -810,7 +809,7 @@ static void net_dump_drops(int fd, const char *dir, const uint64_t *drops)
 	for (i = 1; i < NET_DROP_NR; i++) {
 		snprintf(name, sizeof(name), "%s_drop_%s", dir,
 			 net_drop_names[i]);
-		vdev_stat(fd, name, drops[i]);
+		stat_line(fd, name, drops[i]);
 	}
 }
 
@@ -819,25 +818,25 @@ static void net_dump_stats(const struct vdev *d, int fd)
 	const struct net_dev *nd = d->model;
 	const struct net_stats *st = &nd->st;
 
-	vdev_stat(fd, "link", net_link_up(nd));
-	vdev_stat(fd, "link_admin", nd->admin_up);
-	vdev_stat(fd, "link_changes", st->link_changes);
-	vdev_stat(fd, "rx_packets", st->rx_packets);
-	vdev_stat(fd, "rx_bytes", st->rx_bytes);
-	vdev_stat(fd, "tx_packets", st->tx_packets);
-	vdev_stat(fd, "tx_bytes", st->tx_bytes);
+	stat_line(fd, "link", net_link_up(nd));
+	stat_line(fd, "link_admin", nd->admin_up);
+	stat_line(fd, "link_changes", st->link_changes);
+	stat_line(fd, "rx_packets", st->rx_packets);
+	stat_line(fd, "rx_bytes", st->rx_bytes);
+	stat_line(fd, "tx_packets", st->tx_packets);
+	stat_line(fd, "tx_bytes", st->tx_bytes);
 	net_dump_drops(fd, "tx", st->tx_drop);
 	net_dump_drops(fd, "rx", st->rx_drop);
-	vdev_stat(fd, "tx_bad_chain", st->tx_bad_chain);
-	vdev_stat(fd, "rx_bad_chain", st->rx_bad_chain);
-	vdev_stat(fd, "tx_held", st->tx_held);
-	vdev_stat(fd, "tx_waiting", nd->tx.held);
-	vdev_stat(fd, "rx_ring_full", st->rx_ring_full);
-	vdev_stat(fd, "rx_merged", st->rx_merged);
-	vdev_stat(fd, "rx_csum_sw", st->rx_csum_sw);
-	vdev_stat(fd, "rx_gso_sw", st->rx_gso_sw);
-	vdev_stat(fd, "rx_gso_segments", st->rx_gso_segments);
-	vdev_stat(fd, "rx_buffers_held", nd->rx.nr);
+	stat_line(fd, "tx_bad_chain", st->tx_bad_chain);
+	stat_line(fd, "rx_bad_chain", st->rx_bad_chain);
+	stat_line(fd, "tx_held", st->tx_held);
+	stat_line(fd, "tx_waiting", nd->tx.held);
+	stat_line(fd, "rx_ring_full", st->rx_ring_full);
+	stat_line(fd, "rx_merged", st->rx_merged);
+	stat_line(fd, "rx_csum_sw", st->rx_csum_sw);
+	stat_line(fd, "rx_gso_sw", st->rx_gso_sw);
+	stat_line(fd, "rx_gso_segments", st->rx_gso_segments);
+	stat_line(fd, "rx_buffers_held", nd->rx.nr);
 	if (nd->be->ops->dump_stats)
 		nd->be->ops->dump_stats(nd->be, fd);
 }

@@ -72,19 +72,4 @@ static inline uint8_t net_hdr_gso(const struct net_hdr *h)
 	return h->gso_type & 0x7f;
 }
 
-/*
- * Byte access to a frame spread over @cnt iovecs, starting @off bytes in.
- * Each returns how many bytes it moved (less than @len if the iovecs end).
- */
-size_t net_iov_read(const struct iovec *iov, unsigned int cnt, size_t off,
-		    void *buf, size_t len);
-size_t net_iov_write(const struct iovec *iov, unsigned int cnt, size_t off,
-		     const void *buf, size_t len);
-size_t net_iov_copy(const struct iovec *dst, unsigned int dcnt, size_t doff,
-		    const struct iovec *src, unsigned int scnt, size_t soff,
-		    size_t len);
-/* Advance past @off bytes: *idx, *skip locate byte @off (false: beyond the end). */
-bool net_iov_seek(const struct iovec *iov, unsigned int cnt, size_t off,
-		  unsigned int *idx, size_t *skip);
-
 #endif

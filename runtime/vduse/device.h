@@ -13,10 +13,10 @@
 
 #include "../core/loop.h"
 #include "../devtable/devtable.h"
+#include "../virtio/vdev.h"
 #include "iotlb.h"
 #include "irqaff.h"
 #include "state.h"
-#include "vdev.h"
 
 struct vduse_device;
 

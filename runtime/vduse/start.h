@@ -10,8 +10,8 @@
 
 #include <linux/vduse.h>
 
+#include "../virtio/vdev.h"
 #include "state.h"
-#include "vdev.h"
 
 enum vduse_start_mode {
 	VDUSE_START_FRESH,	/* DRIVER_OK from the driver */

@@ -18,12 +18,9 @@
 
 #include "../core/compiler.h"
 #include "virtq.h"
+#include "virtq_priv.h"
 
-/* Orders our stores to the log against each other (see "Persistent log"). */
-#define log_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
-
-static int __attribute__((cold)) __printf(2, 3)
-vq_break(struct virtq *vq, const char *fmt, ...)
+int virtq_break(struct virtq *vq, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -36,34 +33,6 @@ vq_break(struct virtq *vq, const char *fmt, ...)
 	vsnprintf(vq->err + n, sizeof(vq->err) - n, fmt, ap);
 	va_end(ap);
 	return -EPROTO;
-}
-
-static inline bool inflight_test(const struct virtq *vq, unsigned int h)
-{
-	return vq->inflight[h / 64] >> (h % 64) & 1;
-}
-
-static inline void inflight_set(struct virtq *vq, unsigned int h)
-{
-	vq->inflight[h / 64] |= 1ULL << (h % 64);
-}
-
-static inline void inflight_clear(struct virtq *vq, unsigned int h)
-{
-	vq->inflight[h / 64] &= ~(1ULL << (h % 64));
-}
-
-/* The event fields sit just past each ring (spec: used_event, avail_event). */
-static inline uint16_t *used_event(struct virtq *vq)
-{
-	return &vq->avail->ring[vq->num];
-}
-
-static inline uint16_t *avail_event(struct virtq *vq)
-{
-	uint8_t *p = (uint8_t *)vq->used->ring;
-
-	return (uint16_t *)(void *)(p + vq->num * sizeof(vq->used->ring[0]));
 }
 
 /*
@@ -85,22 +54,22 @@ static int ring_pin(struct virtq *vq, const char *what, uint64_t iova,
 		return 0;
 	}
 	if (r == -EBUSY || r == -ENOMEM) {
-		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") cannot be "
+		virtq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") cannot be "
 			 "mapped: IOVA cache full", what, iova, len);
 		return -ENOMEM;
 	}
 	r = iova_translate(vq->iova, iova, len, perm, NULL, 0);
 	if (r == -EACCES) {
-		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") is not device-%s",
+		virtq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") is not device-%s",
 			 what, iova, len,
 			 perm == IOVA_PERM_READ ? "readable" : "writable");
 		return -EACCES;
 	}
 	if (r > 1)
-		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64
+		virtq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64
 			 ") spans %d mappings", what, iova, len, r);
 	else
-		vq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") is not mapped",
+		virtq_break(vq, "%s [0x%" PRIx64 ", +%" PRIu64 ") is not mapped",
 			 what, iova, len);
 	return -EFAULT;
 }
@@ -118,18 +87,18 @@ int virtq_start(struct virtq *vq, uint16_t num, uint64_t desc_iova,
 	memset(&vq->stats, 0, sizeof(vq->stats));
 
 	if (!(features & (1ULL << VIRTIO_F_VERSION_1))) {
-		vq_break(vq, "legacy driver (VERSION_1 not negotiated)");
+		virtq_break(vq, "legacy driver (VERSION_1 not negotiated)");
 		goto err;
 	}
 	if (!num || (num & (num - 1)) || num > VIRTQ_MAX_SIZE) {
-		vq_break(vq, "queue size %u is not a power of two <= %u", num,
+		virtq_break(vq, "queue size %u is not a power of two <= %u", num,
 			 VIRTQ_MAX_SIZE);
 		goto err;
 	}
 	if (desc_iova % VRING_DESC_ALIGN_SIZE ||
 	    driver_iova % VRING_AVAIL_ALIGN_SIZE ||
 	    device_iova % VRING_USED_ALIGN_SIZE) {
-		vq_break(vq, "misaligned rings: desc 0x%" PRIx64 " avail 0x%"
+		virtq_break(vq, "misaligned rings: desc 0x%" PRIx64 " avail 0x%"
 			 PRIx64 " used 0x%" PRIx64, desc_iova, driver_iova,
 			 device_iova);
 		goto err;
@@ -152,7 +121,7 @@ int virtq_start(struct virtq *vq, uint16_t num, uint64_t desc_iova,
 	if ((uintptr_t)desc % VRING_DESC_ALIGN_SIZE ||
 	    (uintptr_t)avail % VRING_AVAIL_ALIGN_SIZE ||
 	    (uintptr_t)used % VRING_USED_ALIGN_SIZE) {
-		vq_break(vq, "rings are misaligned in host memory");
+		virtq_break(vq, "rings are misaligned in host memory");
 		ret = -EFAULT;
 		goto err;
 	}
@@ -225,7 +194,7 @@ buf_error(struct virtq *vq, int r, bool ind, unsigned int idx,
 		why = "is not mapped";
 	else if (r == -EACCES)
 		why = wr ? "is not device-writable" : "is not device-readable";
-	return vq_break(vq, "%sdescriptor %u: buffer [0x%" PRIx64 ", +%u) %s",
+	return virtq_break(vq, "%sdescriptor %u: buffer [0x%" PRIx64 ", +%u) %s",
 			ind ? "indirect " : "", idx, addr, len, why);
 }
 
@@ -245,7 +214,7 @@ static int walk_buf(struct virtq *vq, struct walk *w, uint64_t addr,
 		w->in_len += len;
 	} else {
 		if (unlikely(w->writable))
-			return vq_break(vq, "%sdescriptor %u is device-readable "
+			return virtq_break(vq, "%sdescriptor %u is device-readable "
 					"after a writable one",
 					ind ? "indirect " : "", idx);
 		w->out_len += len;
@@ -325,7 +294,7 @@ read_desc_slow(struct virtq *vq, uint64_t tab, unsigned int i,
 	if (n == -EBUSY)
 		return n;
 	if (n < 0)
-		return vq_break(vq, "indirect table at 0x%" PRIx64
+		return virtq_break(vq, "indirect table at 0x%" PRIx64
 				" entry %u is not readable", tab, i);
 	for (k = 0; k < n; k++) {
 		memcpy(p, iov[k].iov_base, iov[k].iov_len);
@@ -347,16 +316,16 @@ static int enter_indirect(struct virtq *vq, bool ind, unsigned int idx,
 	int r;
 
 	if (unlikely(!vq->indirect))
-		return vq_break(vq, "descriptor %u is indirect but "
+		return virtq_break(vq, "descriptor %u is indirect but "
 				"INDIRECT_DESC was not negotiated", idx);
 	if (unlikely(ind))
-		return vq_break(vq, "indirect descriptor %u inside an "
+		return virtq_break(vq, "indirect descriptor %u inside an "
 				"indirect table", idx);
 	if (unlikely(flags & VRING_DESC_F_NEXT))
-		return vq_break(vq, "descriptor %u has both INDIRECT and NEXT",
+		return virtq_break(vq, "descriptor %u has both INDIRECT and NEXT",
 				idx);
 	if (unlikely(!len || len % sizeof(struct vring_desc)))
-		return vq_break(vq, "descriptor %u: indirect table length %u "
+		return virtq_break(vq, "descriptor %u: indirect table length %u "
 				"is not a non-zero multiple of %zu", idx, len,
 				sizeof(struct vring_desc));
 
@@ -381,7 +350,7 @@ static int enter_indirect(struct virtq *vq, bool ind, unsigned int idx,
 		if (r == -EBUSY)
 			return r;
 	}
-	return vq_break(vq, "descriptor %u: indirect table [0x%" PRIx64
+	return virtq_break(vq, "descriptor %u: indirect table [0x%" PRIx64
 			", +%u) %s", idx, addr, len,
 			r == -EACCES ? "is not device-readable" :
 				       "is not mapped");
@@ -433,7 +402,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 			continue;
 		}
 		if (unlikely(++w.count > vq->num))
-			return vq_break(vq, "chain at head %u is longer than "
+			return virtq_break(vq, "chain at head %u is longer than "
 					"the queue size %u (loop?)", head,
 					vq->num);
 		ret = walk_buf(vq, &w, addr, len, flags, idx, ind);
@@ -442,7 +411,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 		if (!(flags & VRING_DESC_F_NEXT))
 			break;
 		if (unlikely(next >= tab_size))
-			return vq_break(vq, "%sdescriptor %u: next %u >= %s %u",
+			return virtq_break(vq, "%sdescriptor %u: next %u >= %s %u",
 					ind ? "indirect " : "", idx, next,
 					ind ? "table size" : "queue size",
 					tab_size);
@@ -450,7 +419,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 	}
 
 	if (unlikely(w.out_len + w.in_len > UINT32_MAX))
-		return vq_break(vq, "chain at head %u is longer than 4 GiB",
+		return virtq_break(vq, "chain at head %u is longer than 4 GiB",
 				head);
 	if (!w.writable)
 		w.out_num = w.n;
@@ -474,39 +443,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
 	return 1;
 }
 
-/*
- * Persistent log.  The log must describe a resumable state after a kill
- * at any instruction.  A kill does not lose a store the process already
- * made to MAP_SHARED memory, nor reorder the stores as a restarted process
- * sees them (the kernel's exit path is a full barrier), so what matters is
- * program order: log fields are written with WRITE_ONCE (volatile accesses
- * stay in order) in the sequences below.
- *
- * pop:   (1) inflight[head] = 1   (2) last_avail = slot + 1
- *   Killed before (1): the slot was not consumed; it is popped again.
- *   Killed between (1) and (2): recovery sees that the avail slot at
- *   last_avail (already published by the driver) holds a head marked in
- *   flight.  A driver may not offer a head that is in flight, so that
- *   mark can only come from this torn pop: recovery advances last_avail.
- *
- * push:  heads[slot] = head (after the used element itself).  The head
- *   stays marked in flight: until used->idx covers it the driver has not
- *   seen the completion and recovery must redo it.
- *
- * flush: (1) used->idx = new   (2) inflight[heads[i]] = 0 for every
- *   published slot   (3) used_idx = new
- *   Killed before (1): nothing was published; the heads are redone.
- *   Killed after (1), before (3): used->idx is ahead of log->used_idx;
- *   recovery clears the heads of slots [log->used_idx, used->idx) again
- *   (idempotent) and then records used_idx.  Clearing before recording
- *   is what makes this work: the other order would leave heads marked
- *   that the driver has already been given back, after a kill in (2).
- *
- * In the consistent state the marked heads are exactly the ones consumed
- * and not published, so their number is last_avail - used_idx; recovery
- * checks that (a driver that re-offers a head before its completion is
- * published can make it smaller, never larger).
- */
+/* Record a publication in the log (see vqlog.c). */
 static void log_published(struct virtq *vq, uint16_t from, uint16_t to)
 {
 	struct virtq_log *log = vq->log;
@@ -538,7 +475,7 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 		if (idx == last)
 			return 0;
 		if (unlikely((uint16_t)(idx - last) > vq->num))
-			return vq_break(vq, "avail idx %u is %u ahead of "
+			return virtq_break(vq, "avail idx %u is %u ahead of "
 					"last_avail %u (queue size %u)", idx,
 					(uint16_t)(idx - last), last, vq->num);
 		vq->shadow_avail = idx;
@@ -548,10 +485,10 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 
 	head = le16toh(READ_ONCE(vq->avail->ring[last & (vq->num - 1)]));
 	if (unlikely(head >= vq->num))
-		return vq_break(vq, "descriptor %u >= queue size %u (avail "
+		return virtq_break(vq, "descriptor %u >= queue size %u (avail "
 				"slot %u)", head, vq->num, last);
 	if (unlikely(inflight_test(vq, head)))
-		return vq_break(vq, "head %u offered again while in flight "
+		return virtq_break(vq, "head %u offered again while in flight "
 				"(avail slot %u)", head, last);
 
 	ret = walk_chain(vq, head, e);
@@ -595,7 +532,7 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 	if (unlikely(vq->broken || !vq->num))
 		return;
 	if (unlikely(head >= vq->num || !inflight_test(vq, head))) {
-		vq_break(vq, "device completed head %u which is not in flight",
+		virtq_break(vq, "device completed head %u which is not in flight",
 			 head);
 		return;
 	}
@@ -689,207 +626,4 @@ bool virtq_enable_kicks(struct virtq *vq)
 	 */
 	smp_mb();
 	return le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail;
-}
-
-static void log_init(struct virtq *vq, struct virtq_log *log)
-{
-	unsigned int h;
-
-	/* The log has no copy of unflushed heads[]: publish them now. */
-	virtq_flush(vq);
-
-	/* Torn initialisation must read as "no log", never a wrong one. */
-	WRITE_ONCE(log->version, 0);
-	log_barrier();
-	log->num = vq->num;
-	log->last_avail = vq->last_avail;
-	log->used_idx = vq->published;
-	for (h = 0; h < vq->num; h++)
-		log->inflight[h] = inflight_test(vq, h);
-	memset(virtq_log_heads(log, vq->num), 0,
-	       vq->num * sizeof(uint16_t));
-	log_barrier();
-	WRITE_ONCE(log->version, VIRTQ_LOG_VERSION);
-	vq->log = log;
-}
-
-/* Finish what a killed process left half done (see "Persistent log"). */
-static int log_reconcile(struct virtq *vq, struct virtq_log *log)
-{
-	const uint16_t *heads = virtq_log_heads(log, vq->num);
-	uint16_t mask = vq->num - 1, last = log->last_avail;
-	uint16_t lused = log->used_idx, used, aidx, i, h;
-
-	/* Published but not recorded: a kill inside virtq_flush(). */
-	used = le16toh(READ_ONCE(vq->used->idx));
-	if ((uint16_t)(used - lused) > (uint16_t)(last - lused))
-		return vq_break(vq, "used idx %u is outside the logged range "
-				"[%u, %u]", used, lused, last);
-	for (i = lused; i != used; i++) {
-		h = heads[i & mask];
-		if (h < vq->num)
-			WRITE_ONCE(log->inflight[h], 0);
-	}
-	log_barrier();
-	WRITE_ONCE(log->used_idx, used);
-
-	/* A pop killed between marking its head and advancing last_avail. */
-	aidx = le16toh(READ_ONCE(vq->avail->idx));
-	if ((uint16_t)(aidx - last) > vq->num)
-		return vq_break(vq, "avail idx %u is %u ahead of last_avail %u "
-				"(queue size %u)", aidx, (uint16_t)(aidx - last),
-				last, vq->num);
-	/*
-	 * With num heads outstanding no pop can have started: a mark on the
-	 * head in the next slot is a driver offering it again, and advancing
-	 * would leave more consumed than the ring holds.
-	 */
-	if (aidx != last && (uint16_t)(last - used) < vq->num) {
-		smp_rmb();	/* the slot is valid once the index covers it */
-		h = le16toh(READ_ONCE(vq->avail->ring[last & mask]));
-		if (h < vq->num && log->inflight[h])
-			WRITE_ONCE(log->last_avail, (uint16_t)(last + 1));
-	}
-	return 0;
-}
-
-/* Recovery and takeover: the dead process may have published silently. */
-static void notify_after_restart(struct virtq *vq)
-{
-	vq->signalled_valid = false;
-	if (vq->notify) {
-		vq->stats.notifies++;
-		vq->notify(vq);
-	}
-}
-
-static int log_recover(struct virtq *vq, struct virtq_log *log,
-		       uint16_t *heads, unsigned int max)
-{
-	unsigned int h, nr = 0;
-	uint16_t pending;
-	int ret;
-
-	if (READ_ONCE(log->version) != VIRTQ_LOG_VERSION ||
-	    log->num != vq->num || virtq_log_check(log, vq->num, NULL, 0))
-		return -EINVAL;
-
-	ret = log_reconcile(vq, log);
-	if (ret)
-		return ret;
-
-	pending = log->last_avail - log->used_idx;
-	memset(vq->inflight, 0, (vq->num + 63) / 64 * sizeof(vq->inflight[0]));
-	for (h = 0; h < vq->num; h++) {
-		if (!log->inflight[h])
-			continue;
-		inflight_set(vq, h);
-		if (nr < max)
-			heads[nr] = h;
-		nr++;
-	}
-	if (nr > pending)
-		return vq_break(vq, "log has %u heads in flight but only %u "
-				"were consumed after used idx %u", nr, pending,
-				log->used_idx);
-
-	vq->inflight_nr = nr;
-	vq->last_avail = log->last_avail;
-	vq->shadow_avail = vq->last_avail;
-	vq->used_idx = log->used_idx;
-	vq->published = vq->used_idx;
-	if (vq->event_idx)
-		WRITE_ONCE(*avail_event(vq), htole16(vq->last_avail));
-	vq->log = log;
-	notify_after_restart(vq);
-	return nr;
-}
-
-int virtq_attach_log(struct virtq *vq, struct virtq_log *log, bool recover,
-		     uint16_t *heads, unsigned int max)
-{
-	if (vq->broken)
-		return -EPROTO;
-	if (!vq->num)
-		return -EINVAL;
-	if (!recover) {
-		log_init(vq, log);
-		return 0;
-	}
-	return log_recover(vq, log, heads, max);
-}
-
-static int __printf(3, 4)
-log_bad(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why) {
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-int virtq_log_check(const struct virtq_log *log, uint16_t max, char *why,
-		    size_t len)
-{
-	uint16_t num = log->num, pending = log->last_avail - log->used_idx;
-	const uint16_t *heads;
-	unsigned int i;
-
-	/* Written last by log_init(), cleared at a reset: 0 means no log. */
-	if (!log->version)
-		return 0;
-	if (log->version != VIRTQ_LOG_VERSION)
-		return log_bad(why, len, "version %u, expected %u", log->version,
-			       VIRTQ_LOG_VERSION);
-	/* num bounds every later read: check it before using it. */
-	if (!num || (num & (num - 1)) || num > max)
-		return log_bad(why, len, "num %u, expected a power of two <= %u",
-			       num, max);
-	if (pending > num)
-		return log_bad(why, len, "last_avail %u is %u past used_idx %u, "
-			       "more than num %u", log->last_avail, pending,
-			       log->used_idx, num);
-	for (i = 0; i < num; i++)
-		if (log->inflight[i] > 1)
-			return log_bad(why, len, "inflight[%u] %u, expected 0 or 1",
-				       i, log->inflight[i]);
-	heads = virtq_log_heads((struct virtq_log *)log, num);
-	for (i = 0; i < num; i++)
-		if (heads[i] >= num)
-			return log_bad(why, len, "heads[%u] %u, expected < num %u",
-				       i, heads[i], num);
-	return 0;
-}
-
-int virtq_adopt(struct virtq *vq)
-{
-	uint16_t avail;
-
-	if (vq->broken)
-		return -EPROTO;
-	if (!vq->num)
-		return -EINVAL;
-	/*
-	 * A ring is set up with equal indexes (fresh, or handed over with
-	 * nothing in flight), and from then on what is in flight is offers
-	 * minus completions, at most num: equal indexes mean nothing is
-	 * outstanding.  Any other difference cannot be told apart.
-	 */
-	avail = le16toh(READ_ONCE(vq->avail->idx));
-	if (avail != vq->published) {
-		vq_break(vq, "no log of the last device, and avail idx %u != "
-			 "used idx %u: requests may be in flight", avail,
-			 vq->published);
-		return -EBUSY;
-	}
-	vq->last_avail = avail;
-	vq->shadow_avail = avail;
-	if (vq->event_idx)
-		WRITE_ONCE(*avail_event(vq), htole16(avail));
-	notify_after_restart(vq);
-	return 0;
 }

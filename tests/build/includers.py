@@ -36,7 +36,7 @@ def objects(src_rel, build):
     if src_rel.startswith('runtime/'):
         rel = stem[len('runtime/'):]
         out.append('runtime/%s.o' % rel)                 # musl vdused
-        if src_rel != 'runtime/main.c':
+        if src_rel != 'runtime/daemon/main.c':
             out.append('tests/unit/runtime/%s.o' % rel)  # unit tests
             # The fuzz targets link tests/fuzz/log_sink.c instead of log.c.
             if src_rel != 'runtime/core/log.c':

@@ -7,7 +7,7 @@ set -u
 tmp=$O/tests/build
 rm -rf "$tmp" && mkdir -p "$tmp"
 
-pass() { echo "PASS build/$1"; }
+pass() { echo "PASS build/$1${2:+: $2}"; }
 fail() { echo "FAIL build/$1: $2"; }
 
 # A make that behaves as one a user typed: nothing inherited from the make
@@ -201,8 +201,9 @@ check_noop_rebuild() {
 # or through other headers, rebuild, in every flavour (includers.py is the
 # oracle), and no other object does.
 check_headers() {
-	for dir in runtime/core runtime/vduse runtime/virtqueue runtime/models \
-			runtime/backends runtime/devtable tests/unit tests/fuzz; do
+	for dir in runtime/core runtime/virtqueue runtime/virtio runtime/vduse \
+			runtime/models runtime/backends/net runtime/daemon runtime/devtable \
+			tests/unit tests/fuzz; do
 		best= n_best=
 		for h in "$SRC/$dir"/*.h; do
 			rel=${h#"$SRC"/}
@@ -264,8 +265,8 @@ check_version() {
 		fail version "vdused does not name the new commit $new after make"
 	elif grep -qaF "$old" "$vo/runtime/vdused"; then
 		fail version "vdused still names the old commit $old"
-	elif [ "$compiled" != "runtime/main.c " ]; then
-		fail version "the new commit compiled '$compiled', not just runtime/main.c"
+	elif [ "$compiled" != "runtime/daemon/main.c " ]; then
+		fail version "the new commit compiled '$compiled', not just runtime/daemon/main.c"
 	else
 		pass version
 	fi
@@ -311,11 +312,31 @@ check_clean_tree() {
 	fi
 }
 
+# runtime/ is layered (layers.py): no file includes a header of a layer
+# above its own or of a peer.  The check is shown to catch a violation:
+# a copy of the tree with one backward include (the core including a
+# model) must fail it, naming that file.
+check_layers() {
+	if ! out=$(python3 "$SRC/tests/build/layers.py" "$SRC"); then
+		fail layers "$(echo "$out" | head -5 | tr '\n' ';')"
+		return
+	fi
+	l=$tmp/layers
+	rm -rf "$l" && mkdir -p "$l" && cp -a "$SRC/runtime" "$l/"
+	echo '#include "../models/blk.h"' >> "$l/runtime/core/loop.c"
+	if python3 "$SRC/tests/build/layers.py" "$l" | grep -q '^runtime/core/loop.c includes'; then
+		pass layers "$(echo "$out" | tail -1)"
+	else
+		fail layers "the check did not catch core/loop.c including a model"
+	fi
+}
+
 # run.sh [CHECK...]: only those (e.g. "version parallel"), for debugging.
 if [ $# -gt 0 ]; then
 	for c; do "check_$c"; done
 	exit 0
 fi
+check_layers
 check_fresh_machine
 check_parallel
 check_savedefconfig

@@ -53,14 +53,14 @@
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 
-#include "blkshadow.h"
+#include "../unit/blkshadow.h"
 #include "core/compiler.h"
 #include "core/loop.h"
 #include "core/rundir.h"
 #include "devtable/devtable.h"
 #include "models/blk.h"
-#include "simdrv.h"
-#include "vduse/vdev.h"
+#include "../unit/simdrv.h"
+#include "virtio/vdev.h"
 #include "fuzz_input.h"
 
 #define NR_REGIONS 16

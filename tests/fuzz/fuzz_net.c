@@ -41,14 +41,15 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "core/bits.h"
 #include "core/compiler.h"
 #include "devtable/devtable.h"
 #include "models/net.h"
 #include "models/net_hdr.h"
-#include "simdrv.h"
+#include "../unit/simdrv.h"
 #include "vduse/start.h"
 #include "vduse/state.h"
-#include "vduse/vdev.h"
+#include "virtio/vdev.h"
 #include "fuzz_input.h"
 #include "log_sink.h"
 
@@ -58,7 +59,6 @@
 #define ARENA (2u << 20)		/* TX buffers, at the bottom of memory */
 #define MAX_OPS 64
 #define FRAME_MAX (NET_GSO_FRAME_MAX + 16)
-#define BIT(b) (1ULL << (b))
 #define S_ALL (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
 	       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
 

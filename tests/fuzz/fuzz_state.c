@@ -27,7 +27,7 @@
 
 #include "core/compiler.h"
 #include "core/rundir.h"
-#include "simdrv.h"
+#include "../unit/simdrv.h"
 #include "vduse/start.h"
 #include "vduse/state.h"
 #include "fuzz_input.h"

@@ -18,7 +18,7 @@
 #include <linux/virtio_config.h>
 
 #include "core/compiler.h"
-#include "simdrv.h"
+#include "../unit/simdrv.h"
 #include "fuzz_input.h"
 
 #define MEM_SIZE (64u << 10)		/* 4 regions of 16 KiB */

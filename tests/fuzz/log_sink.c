@@ -47,13 +47,13 @@ static struct stat_snap *snap;
 static const char *wanted;
 static unsigned int found;
 
-void __real_vdev_stat(int fd, const char *name, uint64_t value);
-void __wrap_vdev_stat(int fd, const char *name, uint64_t value);
+void __real_stat_line(int fd, const char *name, uint64_t value);
+void __wrap_stat_line(int fd, const char *name, uint64_t value);
 
-void __wrap_vdev_stat(int fd, const char *name, uint64_t value)
+void __wrap_stat_line(int fd, const char *name, uint64_t value)
 {
 	if (!snap) {
-		__real_vdev_stat(fd, name, value);
+		__real_stat_line(fd, name, value);
 		return;
 	}
 	/* A model with more counters than room: make the room bigger. */

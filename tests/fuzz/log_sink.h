@@ -8,17 +8,17 @@
  * write() each and bury libFuzzer's own output.  The sink drops them
  * unless VDFW_FUZZ_LOG is set in the environment (to watch one input).
  *
- * Counters.  The fuzz targets are linked with -Wl,--wrap=vdev_stat, so
- * every vdev_stat() a model or backend makes reaches the sink: while
+ * Counters.  The fuzz targets are linked with -Wl,--wrap=stat_line, so
+ * every stat_line() a model or backend makes reaches the sink: while
  * stat_snap() runs it is recorded in memory, otherwise it goes on to the
- * real vdev_stat().  The runtime is not changed for either.
+ * real stat_line().  The runtime is not changed for either.
  */
 #ifndef VDFW_TESTS_FUZZ_LOG_SINK_H
 #define VDFW_TESTS_FUZZ_LOG_SINK_H
 
 #include <stdint.h>
 
-#include "vduse/vdev.h"
+#include "virtio/vdev.h"
 
 #define STAT_SNAP_MAX 96
 

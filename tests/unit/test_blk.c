@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 
+#include "core/bits.h"
 #include "blkshadow.h"
 #include "check.h"
 #include "core/compiler.h"
@@ -23,7 +24,7 @@
 #include "devtable/devtable.h"
 #include "models/blk.h"
 #include "simdrv.h"
-#include "vduse/vdev.h"
+#include "virtio/vdev.h"
 
 CHECK_MAIN_DEFS("test_blk");
 
@@ -31,7 +32,6 @@ CHECK_MAIN_DEFS("test_blk");
 #define CAP (4 * MIB)
 #define CAP_SECTORS (CAP / 512)
 #define QSIZE 64
-#define BIT(b) (1ULL << (b))
 
 /* ---- the transport: counts NEEDS_RESET config interrupts ---- */
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <linux/loop.h>
 
-#include "backends/blk_backend.h"
+#include "models/blk_backend.h"
 #include "core/compiler.h"
 #include "core/loop.h"
 #include "check.h"

@@ -20,13 +20,13 @@
 #include <linux/virtio_blk.h>
 
 #include "check.h"
-#include "backends/blk_backend.h"
+#include "models/blk_backend.h"
 #include "core/fault.h"
 #include "core/loop.h"
 #include "devtable/devtable.h"
 #include "models/blk.h"
 #include "simdrv.h"
-#include "vduse/vdev.h"
+#include "virtio/vdev.h"
 
 CHECK_MAIN_DEFS("test_fault");
 

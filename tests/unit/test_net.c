@@ -15,6 +15,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "core/bits.h"
 #include "check.h"
 #include "core/compiler.h"
 #include "core/loop.h"
@@ -22,12 +23,11 @@
 #include "models/net.h"
 #include "models/net_hdr.h"
 #include "simdrv.h"
-#include "vduse/vdev.h"
+#include "virtio/vdev.h"
 
 CHECK_MAIN_DEFS("test_net");
 
 #define QSIZE 256
-#define BIT(b) (1ULL << (b))
 #define MEM_SIZE (64u << 20)		/* 4 regions of 16 MiB */
 #define ARENA (8u << 20)
 #define FRAME_MAX 70000

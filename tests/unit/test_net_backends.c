@@ -27,6 +27,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "core/bits.h"
 #include "check.h"
 #include "core/compiler.h"
 #include "core/loop.h"
@@ -34,12 +35,11 @@
 #include "models/net.h"
 #include "models/net_hdr.h"
 #include "simdrv.h"
-#include "vduse/vdev.h"
+#include "virtio/vdev.h"
 
 CHECK_MAIN_DEFS("test_net_backends");
 
 #define QSIZE 256
-#define BIT(b) (1ULL << (b))
 #define MEM_SIZE (64u << 20)
 #define TAPNAME "vdtap0"
 #define ETYPE 0x88b5			/* our test frames */

@@ -6,8 +6,8 @@
  * io_uring_enter(), which is what lets uring_unqueue() take back SQEs it
  * has not consumed.
  */
-#ifndef VDFW_BACKENDS_URING_H
-#define VDFW_BACKENDS_URING_H
+#ifndef VDFW_CORE_URING_H
+#define VDFW_CORE_URING_H
 
 #include <stdbool.h>
 #include <stddef.h>

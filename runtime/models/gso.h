@@ -9,14 +9,14 @@
  * Everything here reads hostile bytes: offsets are checked against the
  * frame before use, and a frame we cannot parse is refused, never guessed.
  */
-#ifndef VDFW_BACKENDS_GSO_H
-#define VDFW_BACKENDS_GSO_H
+#ifndef VDFW_MODELS_GSO_H
+#define VDFW_MODELS_GSO_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../models/net_hdr.h"
+#include "net_hdr.h"
 
 /* Ethernet (two VLAN tags) + IPv4 with options + TCP with options. */
 #define GSO_HDR_MAX 192

@@ -3,8 +3,8 @@
  * Every device of the compiled-in table, as one set: what main.c drives
  * through the daemon's lifecycle.
  */
-#ifndef VDFW_VDUSE_DEVICES_H
-#define VDFW_VDUSE_DEVICES_H
+#ifndef VDFW_DAEMON_DEVICES_H
+#define VDFW_DAEMON_DEVICES_H
 
 #include <stdbool.h>
 

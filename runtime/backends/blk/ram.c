@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/compiler.h"
-#include "../core/fault.h"
-#include "../core/log.h"
-#include "../core/rundir.h"
-#include "blk_backend.h"
+#include "../../core/compiler.h"
+#include "../../core/fault.h"
+#include "../../core/log.h"
+#include "../../core/rundir.h"
+#include "../../models/blk_backend.h"
 
 /*
  * Bounds on the work one request may make the loop do synchronously:

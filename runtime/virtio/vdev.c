@@ -34,11 +34,6 @@ void vdev_vq_broken(struct vdev *d, struct virtq *vq)
 	vdev_needs_reset(d, vq->err[0] ? vq->err : "queue broken");
 }
 
-void vdev_stat(int fd, const char *name, uint64_t value)
-{
-	dprintf(fd, "%s %llu\n", name, (unsigned long long)value);
-}
-
 void vdev_dump_stats(const struct vdev *d, int fd)
 {
 	static const char *const states[] = {
@@ -49,7 +44,7 @@ void vdev_dump_stats(const struct vdev *d, int fd)
 	unsigned int i;
 
 	dprintf(fd, "state %s\n", states[d->state]);
-	vdev_stat(fd, "status", d->status);
+	stat_line(fd, "status", d->status);
 	for (i = 0; i < d->nr_vqs; i++) {
 		const struct virtq_stats *st = &d->vqs[i].stats;
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/compiler.h"
-#include "blk_backend.h"
+#include "../../core/compiler.h"
+#include "../../models/blk_backend.h"
 
 static void null_submit(struct blk_backend *be, struct blk_io *io)
 {

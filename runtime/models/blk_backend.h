@@ -14,8 +14,8 @@
  * a backend that talks to the kernel defers its syscall to unplug(), so one
  * kick costs one syscall.
  */
-#ifndef VDFW_BACKENDS_BLK_BACKEND_H
-#define VDFW_BACKENDS_BLK_BACKEND_H
+#ifndef VDFW_MODELS_BLK_BACKEND_H
+#define VDFW_MODELS_BLK_BACKEND_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -23,14 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/fault.h"
-#include "core/kconfig.h"
-#include "core/log.h"
-#include "core/loop.h"
-#include "core/rundir.h"
-#include "devtable/devtable.h"
-#include "vduse/control.h"
-#include "vduse/devices.h"
+#include "../core/fault.h"
+#include "../core/kconfig.h"
+#include "../core/log.h"
+#include "../core/loop.h"
+#include "../core/rundir.h"
+#include "../devtable/devtable.h"
+#include "../vduse/control.h"
+#include "devices.h"
 
 /* VDFW_VERSION: `git describe` of the tree vdused was built from. */
 #include "vdfw_version.h"

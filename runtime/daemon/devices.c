@@ -23,9 +23,9 @@
 #include "../devtable/devtable.h"
 #include "../models/blk.h"
 #include "../models/net.h"
-#include "device.h"
+#include "../vduse/device.h"
+#include "../vduse/netlink.h"
 #include "devices.h"
-#include "netlink.h"
 
 #define MAX_DEVICES (DEVTABLE_BLK_MAX + DEVTABLE_NET_MAX)
 

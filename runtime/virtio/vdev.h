@@ -9,13 +9,14 @@
  * way a model reaches the driver, which lets unit tests put a simulated
  * driver underneath.
  */
-#ifndef VDFW_VDUSE_VDEV_H
-#define VDFW_VDUSE_VDEV_H
+#ifndef VDFW_VIRTIO_VDEV_H
+#define VDFW_VIRTIO_VDEV_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../core/compiler.h"
+#include "../core/stats.h"
 #include "../virtqueue/iova.h"
 #include "../virtqueue/virtq.h"
 
@@ -47,7 +48,7 @@ struct vdev_model_ops {
 	unsigned int (*inflight)(const struct vdev *d);
 	/* Release everything the model allocated. */
 	void (*destroy)(struct vdev *d);
-	/* Write the model's counters to @fd, one vdev_stat() line each. */
+	/* Write the model's counters to @fd, one stat_line() each. */
 	void (*dump_stats)(const struct vdev *d, int fd);
 };
 
@@ -97,8 +98,6 @@ void vdev_needs_reset(struct vdev *d, const char *why);
 /* Model helper: a queue broke; move the device to NEEDS_RESET with its reason. */
 void vdev_vq_broken(struct vdev *d, struct virtq *vq);
 
-/* One "name value" counter line. */
-void vdev_stat(int fd, const char *name, uint64_t value);
 /* Write @d's counters (engine, state, model) to @fd. */
 void vdev_dump_stats(const struct vdev *d, int fd);
 

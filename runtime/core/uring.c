@@ -5,7 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../core/compiler.h"
+#include "compiler.h"
 #include "uring.h"
 
 static int sys_io_uring_setup(unsigned int entries, struct io_uring_params *p)

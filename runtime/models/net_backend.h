@@ -16,14 +16,14 @@
  * xmit on one device fills the other device's RX ring, a reset of that
  * device resumes the first one), and the model guards its own re-entry.
  */
-#ifndef VDFW_BACKENDS_NET_BACKEND_H
-#define VDFW_BACKENDS_NET_BACKEND_H
+#ifndef VDFW_MODELS_NET_BACKEND_H
+#define VDFW_MODELS_NET_BACKEND_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../models/net_hdr.h"
+#include "net_hdr.h"
 
 struct net_dev;
 struct net_devcfg;
@@ -62,7 +62,7 @@ struct net_backend_ops {
 	/* Our administrative link state changed (may be NULL). */
 	void (*link_changed)(struct net_backend *be, bool up);
 	void (*close)(struct net_backend *be);
-	/* Backend counters, one vdev_stat() line each (may be NULL). */
+	/* Backend counters, one stat_line() line each (may be NULL). */
 	void (*dump_stats)(const struct net_backend *be, int fd);
 };
 

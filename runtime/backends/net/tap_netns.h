@@ -7,8 +7,8 @@
  * made inside that namespace and closed at once: holding one would keep
  * the namespace (and the tap in it) alive after its last process exits.
  */
-#ifndef VDFW_BACKENDS_TAP_NETNS_H
-#define VDFW_BACKENDS_TAP_NETNS_H
+#ifndef VDFW_BACKENDS_NET_TAP_NETNS_H
+#define VDFW_BACKENDS_NET_TAP_NETNS_H
 
 #include <stdbool.h>
 #include <linux/if.h>

@@ -71,7 +71,7 @@ bool csum_iov(struct csum *c, const struct iovec *iov, unsigned int cnt,
 
 	if (!len)
 		return true;
-	if (!net_iov_seek(iov, cnt, off, &i, &off))
+	if (!iov_seek(iov, cnt, off, &i, &off))
 		return false;
 	for (; i < cnt && len; i++, off = 0) {
 		n = MIN(iov[i].iov_len - off, len);
@@ -104,7 +104,7 @@ void gso_csum_complete(const struct iovec *iov, unsigned int cnt,
 	v = csum_final(&c);
 	/* 0 means "no checksum" to UDP; ~0 is the same sum to everyone. */
 	put_be16(field, v ? v : 0xffff);
-	net_iov_write(iov, cnt, base + start + offset, field, 2);
+	iov_write(iov, cnt, base + start + offset, field, 2);
 }
 
 /* Skip up to two VLAN tags; the offset of the L3 header, 0 if malformed. */
@@ -150,7 +150,7 @@ int gso_tcp_parse(struct gso_tcp *g, const struct net_hdr *h,
 	uint32_t n = MIN(len, (uint32_t)GSO_HDR_MAX), doff;
 	uint16_t type, l3, l4;
 
-	if (!h->gso_size || net_iov_read(iov, cnt, 0, g->hdr, n) != n)
+	if (!h->gso_size || iov_read(iov, cnt, 0, g->hdr, n) != n)
 		return -EPROTONOSUPPORT;
 	g->ipv6 = net_hdr_gso(h) == VIRTIO_NET_HDR_GSO_TCPV6;
 	l3 = gso_l3(g->hdr, n, &type);

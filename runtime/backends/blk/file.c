@@ -36,11 +36,12 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
-#include "../core/compiler.h"
-#include "../core/log.h"
-#include "../core/loop.h"
-#include "blk_backend.h"
-#include "uring.h"
+#include "../../core/compiler.h"
+#include "../../core/iov.h"
+#include "../../core/log.h"
+#include "../../core/loop.h"
+#include "../../core/uring.h"
+#include "../../models/blk_backend.h"
 
 /*
  * A test build (tests/tests.mk) compiles FLUSH out: acknowledged, and
@@ -210,21 +211,6 @@ static void file_unplug(struct blk_backend *be)
 	}
 }
 
-/* Skip @n bytes that a short transfer did move. */
-static void file_iov_advance(struct blk_io *io, uint64_t n)
-{
-	while (n && io->iovcnt) {
-		if (n < io->iov->iov_len) {
-			io->iov->iov_base = (uint8_t *)io->iov->iov_base + n;
-			io->iov->iov_len -= n;
-			return;
-		}
-		n -= io->iov->iov_len;
-		io->iov++;
-		io->iovcnt--;
-	}
-}
-
 static void file_rw_done(struct file_backend *fb, struct blk_io *io, int res)
 {
 	uint64_t left = io->len - io->bpriv;
@@ -243,7 +229,7 @@ static void file_rw_done(struct file_backend *fb, struct blk_io *io, int res)
 		blk_backend_complete(&fb->be, io, 0);
 		return;
 	}
-	file_iov_advance(io, res);
+	io->iov = iov_skip(io->iov, &io->iovcnt, res);
 	file_queue(fb, io);
 }
 

@@ -45,15 +45,15 @@
 #include <linux/rtnetlink.h>
 #include <linux/virtio_net.h>
 
-#include "../core/compiler.h"
-#include "../core/log.h"
-#include "../core/loop.h"
-#include "../devtable/devtable.h"
-#include "../vduse/vdev.h"
-#include "net_backend.h"
+#include "../../core/bits.h"
+#include "../../core/compiler.h"
+#include "../../core/log.h"
+#include "../../core/loop.h"
+#include "../../core/stats.h"
+#include "../../devtable/devtable.h"
+#include "../../models/net_backend.h"
 #include "tap_netns.h"
 
-#define BIT(b) (1ULL << (b))
 #define TAP_HOST_FEATURES (BIT(VIRTIO_NET_F_CSUM) |                        \
 	BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |          \
 	BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_UFO))
@@ -427,7 +427,7 @@ static int tap_rx_deliver(struct tap *t, const struct net_rxroom *room,
 	uint8_t raw[NET_HDR_LEN];
 	struct net_hdr h;
 
-	net_iov_read(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
+	iov_read(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
 	net_hdr_decode(&h, raw);
 	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
 	    len - NET_HDR_LEN > NET_FRAME_MAX(net_mtu(nd))) {
@@ -437,7 +437,7 @@ static int tap_rx_deliver(struct tap *t, const struct net_rxroom *room,
 	/* Without GUEST_CSUM the spec wants flags 0 (tun may set DATA_VALID). */
 	if (!(f & BIT(VIRTIO_NET_F_GUEST_CSUM)) && h.flags) {
 		raw[0] = 0;
-		net_iov_write(room->iov, room->cnt, 0, raw, 1);
+		iov_write(room->iov, room->cnt, 0, raw, 1);
 	}
 	net_rx_commit(nd, len);
 	return 0;
@@ -461,8 +461,8 @@ static int tap_rx_pending(struct tap *t)
 						      NET_DROP_LINK_DOWN);
 		return ret == -EMSGSIZE ? 0 : ret;
 	}
-	net_iov_write(room.iov, room.cnt, t->pend_cap, t->spill,
-		      len - t->pend_cap);
+	iov_write(room.iov, room.cnt, t->pend_cap, t->spill,
+		  len - t->pend_cap);
 	t->pend_len = 0;
 	return tap_rx_deliver(t, &room, len);
 }
@@ -691,15 +691,15 @@ static void tap_dump_stats(const struct net_backend *be, int fd)
 {
 	const struct tap *t = to_tap(be);
 
-	vdev_stat(fd, "tap_attached", t->src.fd >= 0);
-	vdev_stat(fd, "tap_up", t->up);
-	vdev_stat(fd, "tap_offloads", t->offloads);
-	vdev_stat(fd, "tap_lost", t->st.lost);
-	vdev_stat(fd, "tap_reattached", t->st.attached);
-	vdev_stat(fd, "tap_rx_spilled", t->st.rx_spilled);
-	vdev_stat(fd, "tap_tx_full", t->st.tx_full);
-	vdev_stat(fd, "tap_read_errors", t->st.read_errors);
-	vdev_stat(fd, "tap_write_errors", t->st.write_errors);
+	stat_line(fd, "tap_attached", t->src.fd >= 0);
+	stat_line(fd, "tap_up", t->up);
+	stat_line(fd, "tap_offloads", t->offloads);
+	stat_line(fd, "tap_lost", t->st.lost);
+	stat_line(fd, "tap_reattached", t->st.attached);
+	stat_line(fd, "tap_rx_spilled", t->st.rx_spilled);
+	stat_line(fd, "tap_tx_full", t->st.tx_full);
+	stat_line(fd, "tap_read_errors", t->st.read_errors);
+	stat_line(fd, "tap_write_errors", t->st.write_errors);
 }
 
 static const struct net_backend_ops tap_ops = {

@@ -28,14 +28,14 @@
 #include <stdlib.h>
 #include <linux/virtio_net.h>
 
-#include "../core/compiler.h"
-#include "../core/log.h"
-#include "../devtable/devtable.h"
-#include "../vduse/vdev.h"
-#include "gso.h"
-#include "net_backend.h"
+#include "../../core/bits.h"
+#include "../../core/compiler.h"
+#include "../../core/log.h"
+#include "../../core/stats.h"
+#include "../../devtable/devtable.h"
+#include "../../models/gso.h"
+#include "../../models/net_backend.h"
 
-#define BIT(b) (1ULL << (b))
 #define CABLE_FEATURES (BIT(VIRTIO_NET_F_CSUM) |                           \
 	BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) |         \
 	BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_HOST_ECN) |           \
@@ -115,8 +115,8 @@ static int cable_pass(struct net_dev *rx, const struct net_txframe *f,
 	}
 	if (ret)
 		return NET_DROP_PEER_DOWN;
-	net_iov_copy(room.iov, room.cnt, NET_HDR_LEN, f->iov, f->iovcnt, 0,
-		     f->len);
+	iov_copy(room.iov, room.cnt, NET_HDR_LEN, f->iov, f->iovcnt, 0,
+		 f->len);
 	if (csum) {
 		gso_csum_complete(room.iov, room.cnt, NET_HDR_LEN, f->len,
 				  h.csum_start, h.csum_offset);
@@ -125,7 +125,7 @@ static int cable_pass(struct net_dev *rx, const struct net_txframe *f,
 	}
 	h.num_buffers = 0;	/* the model's to fill in */
 	net_hdr_encode(&h, raw);
-	net_iov_write(room.iov, room.cnt, 0, raw, NET_HDR_LEN);
+	iov_write(room.iov, room.cnt, 0, raw, NET_HDR_LEN);
 	net_rx_commit(rx, len);
 	return 0;
 }
@@ -141,15 +141,15 @@ static void cable_put_segment(struct cable *c, struct net_dev *rx,
 	struct net_hdr h = { 0 };
 	uint8_t raw[NET_HDR_LEN];
 
-	net_iov_copy(room->iov, room->cnt, poff, f->iov, f->iovcnt, off,
-		     plen);
+	iov_copy(room->iov, room->cnt, poff, f->iov, f->iovcnt, off,
+		 plen);
 	gso_tcp_finish(g, c->seg_hdr, plen, room->iov, room->cnt, poff);
-	net_iov_write(room->iov, room->cnt, NET_HDR_LEN, c->seg_hdr, g->hdrs);
+	iov_write(room->iov, room->cnt, NET_HDR_LEN, c->seg_hdr, g->hdrs);
 	/* Every checksum is complete: say so if the receiver listens. */
 	if (net_features(rx) & BIT(VIRTIO_NET_F_GUEST_CSUM))
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	net_hdr_encode(&h, raw);
-	net_iov_write(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
+	iov_write(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
 }
 
 /* Cut @f into segments for @rx; a held frame resumes at f->resume. */
@@ -279,7 +279,7 @@ static void cable_close(struct net_backend *be)
 
 static void cable_dump_stats(const struct net_backend *be, int fd)
 {
-	vdev_stat(fd, "cable_plugged", to_cable(be)->peer != NULL);
+	stat_line(fd, "cable_plugged", to_cable(be)->peer != NULL);
 }
 
 static const struct net_backend_ops cable_ops = {
