@@ -15,6 +15,7 @@
 #include <linux/virtio_net.h>
 
 #include "../core/compiler.h"
+#include "../core/iov.h"
 #include "gso.h"
 
 #define TCP_FIN 0x01

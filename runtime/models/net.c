@@ -40,6 +40,7 @@
 
 #include "../core/bits.h"
 #include "../core/compiler.h"
+#include "../core/iov.h"
 #include "../core/log.h"
 #include "../devtable/devtable.h"
 #include "../virtio/vdev.h"

@@ -30,6 +30,7 @@
 
 #include "../../core/bits.h"
 #include "../../core/compiler.h"
+#include "../../core/iov.h"
 #include "../../core/log.h"
 #include "../../core/stats.h"
 #include "../../devtable/devtable.h"

@@ -47,6 +47,7 @@
 
 #include "../../core/bits.h"
 #include "../../core/compiler.h"
+#include "../../core/iov.h"
 #include "../../core/log.h"
 #include "../../core/loop.h"
 #include "../../core/stats.h"
