@@ -6,9 +6,11 @@
  * The whole daemon is one loop around epoll_wait().  Signals arrive as a
  * signalfd; device fds, kick eventfds and backend completions are loop
  * sources owned by their modules.  The lifecycle is the explicit state
- * below: RUNNING until SIGTERM/SIGINT, then DRAINING until every request
- * a backend still holds has completed, then devices are detached and
- * destroyed and the process exits 0.
+ * below: RUNNING until SIGTERM/SIGINT, then DRAINING: the devices are
+ * detached (their drivers flush and reset them) while the loop keeps
+ * serving, until the detach is done and every request a backend still
+ * holds has completed, within a bound; then the devices are destroyed and
+ * the process exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>

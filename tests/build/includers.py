@@ -41,7 +41,7 @@ def objects(src_rel, build):
             # The fuzz targets link tests/fuzz/log_sink.c instead of log.c.
             if src_rel != 'runtime/core/log.c':
                 out.append('tests/fuzz/runtime/%s.o' % rel)  # fuzz targets
-        if src_rel == 'runtime/backends/file.c':
+        if src_rel == 'runtime/backends/blk/file.c':
             out.append('tests/vdused-noflush/file.o')  # FLUSH compiled out
     elif d == 'tests/unit':
         out.append('tests/unit/%s' % name.replace('.c', '.o'))

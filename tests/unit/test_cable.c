@@ -25,7 +25,7 @@
 #include "simdrv.h"
 #include "virtio/vdev.h"
 
-CHECK_MAIN_DEFS("test_net");
+CHECK_MAIN_DEFS("test_cable");
 
 #define QSIZE 256
 #define MEM_SIZE (64u << 20)		/* 4 regions of 16 MiB */
@@ -1757,7 +1757,7 @@ TEST(random_frames_fuzz)
 int main(void)
 {
 	if (loop_init()) {
-		printf("FAIL test_net: loop_init\n");
+		printf("FAIL test_cable: loop_init\n");
 		return 1;
 	}
 	RUN(features_and_config);

@@ -37,7 +37,7 @@
 #include "simdrv.h"
 #include "virtio/vdev.h"
 
-CHECK_MAIN_DEFS("test_net_backends");
+CHECK_MAIN_DEFS("test_tap");
 
 #define QSIZE 256
 #define MEM_SIZE (64u << 20)
@@ -963,7 +963,7 @@ static void setup_netns(void)
 int main(void)
 {
 	if (loop_init()) {
-		printf("FAIL test_net_backends: loop_init\n");
+		printf("FAIL test_tap: loop_init\n");
 		return 1;
 	}
 	setup_netns();
