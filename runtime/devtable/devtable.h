@@ -49,7 +49,8 @@ struct net_devcfg {
 	uint16_t queue_size;
 	enum net_backend_kind backend;
 	const char *ifname;		/* NET_BACKEND_TAP */
-	int peer;			/* NET_BACKEND_CABLE: index into net_devtable */
+	/* NET_BACKEND_CABLE: the other end, an entry of the same table */
+	const struct net_devcfg *peer;
 	bool link_up;			/* link state at start */
 	enum vdpa_bus bus;
 };

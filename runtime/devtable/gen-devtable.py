@@ -208,7 +208,8 @@ def net_c(d):
     out += '\t\t.queue_size = %d,\n' % d['queue_size']
     out += '\t\t.backend = NET_BACKEND_%s,\n' % d['kind'].upper()
     out += '\t\t.ifname = %s,\n' % c_str(d['arg'] if d['kind'] == 'tap' else None)
-    out += '\t\t.peer = %d,\n' % d.get('peer', -1)
+    if 'peer' in d:
+        out += '\t\t.peer = &net_devtable[%d],\n' % d['peer']
     out += '\t\t.link_up = %s,\n' % ('true' if d['link_up'] else 'false')
     out += '\t\t.bus = VDPA_BUS_%s,\n' % d['bus'].upper()
     return out + '\t},\n'

@@ -15,11 +15,11 @@ struct net_devcfg;
 
 /*
  * Fill @d for the device @cfg describes and open its backend.  Needs
- * loop_init() first (a tap is a loop source).  @cfg must be an entry of
- * net_devtable[] and outlive the device: a cable end finds its other end
- * by table index, and the two are plugged together when the second one is
- * initialised (in any order; until then the link shows no carrier).  On
- * error nothing is left allocated.
+ * loop_init() first (a tap is a loop source).  @cfg must outlive the
+ * device: a cable end finds its other end through cfg->peer, and the two
+ * are plugged together when the second one is initialised (in any order;
+ * until then the link shows no carrier).  On error nothing is left
+ * allocated.
  */
 int net_model_init(struct vdev *d, const struct net_devcfg *cfg);
 

@@ -62,17 +62,16 @@
 #define S_ALL (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
 	       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
 
-const struct net_devcfg net_devtable[] = {
+static const struct net_devcfg cable_table[] = {
 	{ .name = "fz0", .mtu = 1500, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = 1, .link_up = true },
+	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[1], .link_up = true },
 	{ .name = "fz1", .mtu = 1500, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = 0, .link_up = true },
+	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[0], .link_up = true },
 	{ .name = "fz2", .mtu = 9000, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = 3, .link_up = true },
+	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[3], .link_up = true },
 	{ .name = "fz3", .mtu = 1200, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = 2, .link_up = true },
+	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[2], .link_up = true },
 };
-const unsigned int net_devtable_len = ARRAY_SIZE(net_devtable);
 
 /* A device of the table, with the state file its queues log into. */
 struct dev {
@@ -108,7 +107,7 @@ struct end {
 };
 
 static struct sim_mem M[2];
-static struct dev D[ARRAY_SIZE(net_devtable)];
+static struct dev D[ARRAY_SIZE(cable_table)];
 static struct end E[2];
 static char run_dir[64];
 /* Copies of sent frames; what a received frame is checked against. */
@@ -701,7 +700,7 @@ static void cleanup(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(D); i++)
-		vduse_state_close(&D[i].sf, net_devtable[i].name, true);
+		vduse_state_close(&D[i].sf, cable_table[i].name, true);
 	rmdir(run_dir);
 }
 
@@ -720,7 +719,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (i = 0; i < ARRAY_SIZE(D); i++) {
 		struct vdev *d = &D[i].d;
 
-		if (net_model_init(d, &net_devtable[i]))
+		if (net_model_init(d, &cable_table[i]))
 			abort();
 		d->transport = &transport;
 		iova_init(&d->iova, M[i & 1].iova.ops, &M[i & 1]);

@@ -45,33 +45,32 @@ CHECK_MAIN_DEFS("test_cable");
 #define F_ALL (F_BASE | F_MRG | F_HOST | F_GCSUM | F_GTSO)
 
 /* Entries come in cable pairs; see t_pair(). */
-const struct net_devcfg net_devtable[] = {
+static const struct net_devcfg cable_table[] = {
 	{ .name = "tnet0", .mac = { 0x52, 0x54, 0, 0, 0, 1 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 1,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[1],
 	  .link_up = true },
 	{ .name = "tnet1", .mac = { 0x52, 0x54, 0, 0, 0, 2 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 0,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[0],
 	  .link_up = true },
 	{ .name = "tjumbo0", .mac = { 0x52, 0x54, 0, 0, 1, 1 }, .mtu = 9000,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 3,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[3],
 	  .link_up = true },
 	{ .name = "tjumbo1", .mac = { 0x52, 0x54, 0, 0, 1, 2 }, .mtu = 9000,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 2,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[2],
 	  .link_up = true },
 	{ .name = "tdown0", .mac = { 0x52, 0x54, 0, 0, 2, 1 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 5,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[5],
 	  .link_up = false },
 	{ .name = "tdown1", .mac = { 0x52, 0x54, 0, 0, 2, 2 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 4,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[4],
 	  .link_up = true },
 	{ .name = "tmix0", .mac = { 0x52, 0x54, 0, 0, 3, 1 }, .mtu = 9000,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 7,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[7],
 	  .link_up = true },
 	{ .name = "tmix1", .mac = { 0x52, 0x54, 0, 0, 3, 2 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = 6,
+	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[6],
 	  .link_up = true },
 };
-const unsigned int net_devtable_len = ARRAY_SIZE(net_devtable);
 
 /* ---- one simulated guest with its device ---- */
 
@@ -132,7 +131,7 @@ static int t_init(struct tdev *t, unsigned int idx)
 	if (t->d.ops)
 		t_fini(t);
 	memset(t, 0, sizeof(*t));
-	if (net_model_init(&t->d, &net_devtable[idx]))
+	if (net_model_init(&t->d, &cable_table[idx]))
 		return -1;
 	t->d.transport = &t_transport;
 	return 0;
@@ -455,7 +454,7 @@ static void mk_eth(uint8_t *f, uint32_t len, uint32_t seq)
 	uint32_t i;
 
 	memset(f, 0xff, 6);
-	memcpy(f + 6, net_devtable[0].mac, 6);
+	memcpy(f + 6, cable_table[0].mac, 6);
 	f[12] = 0x88;
 	f[13] = 0xb5;			/* local experimental ethertype */
 	for (i = 14; i < len; i++)
@@ -606,7 +605,7 @@ TEST(features_and_config)
 	CHECK_EQ(A.d.config_size, offsetof(struct virtio_net_config, speed));
 	memset(&c, 0, sizeof(c));
 	memcpy(&c, A.d.config, A.d.config_size);
-	CHECK(!memcmp(c.mac, net_devtable[2].mac, 6));
+	CHECK(!memcmp(c.mac, cable_table[2].mac, 6));
 	CHECK_EQ(le16toh(c.mtu), 9000);
 	CHECK_EQ(le16toh(c.max_virtqueue_pairs), 1);
 	/* The other end is not there yet: no carrier. */

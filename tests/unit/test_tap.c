@@ -57,7 +57,7 @@ CHECK_MAIN_DEFS("test_tap");
 		 BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_UFO))
 #define F_ALL (F_BASE | F_MRG | F_HOST | F_GUEST)
 
-const struct net_devcfg net_devtable[] = {
+static const struct net_devcfg tap_table[] = {
 	{ .name = "ttap0", .mac = { 0x52, 0x54, 0, 0, 9, 1 }, .mtu = 1500,
 	  .queue_size = QSIZE, .backend = NET_BACKEND_TAP, .ifname = TAPNAME,
 	  .link_up = true },
@@ -67,7 +67,6 @@ const struct net_devcfg net_devtable[] = {
 	{ .name = "tbad1", .mtu = 1500, .queue_size = QSIZE,
 	  .backend = NET_BACKEND_TAP, .ifname = "lo", .link_up = true },
 };
-const unsigned int net_devtable_len = ARRAY_SIZE(net_devtable);
 
 static const char *skip_why;	/* set when the environment cannot run taps */
 
@@ -117,7 +116,7 @@ static int t_start(uint64_t features)
 	if (T.d.ops)
 		t_fini();
 	memset(&T, 0, sizeof(T));
-	if (net_model_init(&T.d, &net_devtable[0]))
+	if (net_model_init(&T.d, &tap_table[0]))
 		return -1;
 	T.d.transport = &t_transport;
 	if (sim_mem_init(&T.mem, MEM_SIZE, 4))
@@ -438,7 +437,7 @@ static void mk_frame(uint8_t *f, uint32_t len, uint32_t seq)
 	uint32_t i;
 
 	memset(f, 0xff, 6);
-	memcpy(f + 6, net_devtable[0].mac, 6);
+	memcpy(f + 6, tap_table[0].mac, 6);
 	f[12] = ETYPE >> 8;
 	f[13] = ETYPE & 0xff;
 	for (i = 14; i < len; i++)
@@ -452,7 +451,7 @@ static uint32_t mk_tcp4(uint8_t *f, uint32_t payload)
 	uint32_t len = 14 + 20 + 20 + payload, i;
 
 	memset(f, 0, 54);
-	memcpy(f, net_devtable[0].mac, 6);
+	memcpy(f, tap_table[0].mac, 6);
 	f[6] = 0x02;
 	f[11] = 0x09;
 	f[12] = 0x08;
@@ -515,11 +514,11 @@ TEST(tap_open_errors_leave_nothing)
 	if (skip_why)
 		SKIP(skip_why);
 	memset(&d, 0, sizeof(d));
-	CHECK(net_model_init(&d, &net_devtable[1]) < 0);
+	CHECK(net_model_init(&d, &tap_table[1]) < 0);
 	CHECK(d.model == NULL);
 	memset(&d, 0, sizeof(d));
 	/* "lo" is no tap: TUNSETIFF refuses it. */
-	CHECK(net_model_init(&d, &net_devtable[2]) < 0);
+	CHECK(net_model_init(&d, &tap_table[2]) < 0);
 	CHECK(d.model == NULL);
 	return 0;
 }

@@ -4,9 +4,10 @@
  * like a veth pair.  A frame from one driver's TX queue is copied once,
  * straight into the other driver's RX buffers.
  *
- * Pairing.  Each end registers under its net_devtable index when its model
- * is initialised; the second end of a pair to arrive plugs the two
- * together.  An end's carrier is "plugged in and the other end's link is
+ * Pairing.  Each end's table entry names the other end's entry (the
+ * generator has checked that the two name each other); an end joins the
+ * list of open ends when its model is initialised, and the second end of
+ * a pair to arrive plugs the two together.  An end's carrier is "plugged in and the other end's link is
  * administratively up", so switching one end down shows NO-CARRIER at the
  * other, as veth does.
  *
@@ -46,8 +47,8 @@
 struct cable {
 	struct net_backend be;
 	struct cable *peer;		/* NULL until both ends exist */
-	unsigned int index;		/* in net_devtable */
-	unsigned int peer_index;
+	const struct net_devcfg *cfg;	/* this end's table entry */
+	struct cable *next;		/* in cable_ends */
 	struct gso_tcp gso;		/* the frame being cut */
 	uint8_t seg_hdr[GSO_HDR_MAX];
 };
@@ -59,7 +60,8 @@ enum cable_plan {
 	CABLE_DROP,
 };
 
-static struct cable *cable_ends[DEVTABLE_NET_MAX];
+/* Every open end, plugged or waiting for its peer. */
+static struct cable *cable_ends;
 
 static struct cable *to_cable(const struct net_backend *be)
 {
@@ -266,8 +268,11 @@ static void cable_close(struct net_backend *be)
 {
 	struct cable *c = to_cable(be);
 	struct cable *p = c->peer;
+	struct cable **pp;
 
-	cable_ends[c->index] = NULL;
+	for (pp = &cable_ends; *pp != c; pp = &(*pp)->next)
+		;
+	*pp = c->next;
 	if (p) {
 		p->peer = NULL;
 		c->peer = NULL;
@@ -295,29 +300,25 @@ static const struct net_backend_ops cable_ops = {
 	.dump_stats = cable_dump_stats,
 };
 
-/* @cfg's index in net_devtable, or -1 if it is not an entry of it. */
-static int cable_index(const struct net_devcfg *cfg)
+/* The open end whose table entry is @cfg, if any. */
+static struct cable *cable_find(const struct net_devcfg *cfg)
 {
-	uintptr_t base = (uintptr_t)net_devtable, p = (uintptr_t)cfg;
-	size_t n = net_devtable_len;
+	struct cable *c;
 
-	if (p < base || p >= base + n * sizeof(*cfg) ||
-	    (p - base) % sizeof(*cfg))
-		return -1;
-	return (p - base) / sizeof(*cfg);
+	for (c = cable_ends; c; c = c->next)
+		if (c->cfg == cfg)
+			return c;
+	return NULL;
 }
 
 int net_cable_open(struct net_backend **bep, struct net_dev *nd,
 		   const struct net_devcfg *cfg)
 {
-	int idx = cable_index(cfg);
 	struct cable *c, *other;
 
-	if (idx < 0 || idx >= DEVTABLE_NET_MAX || cfg->peer < 0 ||
-	    (unsigned int)cfg->peer >= net_devtable_len || cfg->peer == idx ||
-	    cfg->peer >= DEVTABLE_NET_MAX)
+	if (!cfg->peer || cfg->peer == cfg)
 		return -EINVAL;
-	if (cable_ends[idx])
+	if (cable_find(cfg))
 		return -EBUSY;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -325,15 +326,14 @@ int net_cable_open(struct net_backend **bep, struct net_dev *nd,
 	c->be.ops = &cable_ops;
 	c->be.nd = nd;
 	c->be.features = CABLE_FEATURES;
-	c->index = idx;
-	c->peer_index = cfg->peer;
-	cable_ends[idx] = c;
+	c->cfg = cfg;
+	c->next = cable_ends;
+	cable_ends = c;
 	*bep = &c->be;
-	other = cable_ends[cfg->peer];
-	if (other && other->peer_index == (unsigned int)idx)
+	other = cable_find(cfg->peer);
+	if (other && other->cfg->peer == cfg)
 		cable_plug(c, other);
 	else
-		dev_info(net_name(nd), "cable: waiting for %s",
-			 net_devtable[cfg->peer].name);
+		dev_info(net_name(nd), "cable: waiting for %s", cfg->peer->name);
 	return 0;
 }
