@@ -61,11 +61,11 @@ NOFLUSH_OBJ := $(TESTS_OBJ)/vdused-noflush
 TEST_VDUSED_NOFLUSH := $(NOFLUSH_OBJ)/vdused
 NOFLUSH_CFLAGS := $(VDUSED_CFLAGS) -DVDUSED_TEST_NO_FLUSH
 
-$(eval $(call compile-rule,$(NOFLUSH_OBJ),$(SRC)/runtime/backends/blk,VDUSED_CC,NOFLUSH_CFLAGS,CC))
-DEP_FILES += $(NOFLUSH_OBJ)/file.d
+$(eval $(call compile-rule,$(NOFLUSH_OBJ),$(SRC)/runtime,VDUSED_CC,NOFLUSH_CFLAGS,CC))
+DEP_FILES += $(NOFLUSH_OBJ)/backends/blk/file.d
 
 $(TEST_VDUSED_NOFLUSH): $(filter-out $(RUNTIME_OBJ)/backends/blk/file.o,$(RUNTIME_OBJS)) \
-		$(NOFLUSH_OBJ)/file.o $(TEST_VDUSED_OBJ)/devtable.o
+		$(NOFLUSH_OBJ)/backends/blk/file.o $(TEST_VDUSED_OBJ)/devtable.o
 	@$(call msg,LD,test vdused-noflush)
 	$(Q)$(VDUSED_CC) $(VDUSED_LDFLAGS) -o $@ $^
 

@@ -42,7 +42,7 @@ def objects(src_rel, build):
             if src_rel != 'runtime/core/log.c':
                 out.append('tests/fuzz/runtime/%s.o' % rel)  # fuzz targets
         if src_rel == 'runtime/backends/blk/file.c':
-            out.append('tests/vdused-noflush/file.o')  # FLUSH compiled out
+            out.append('tests/vdused-noflush/backends/blk/file.o')  # FLUSH compiled out
     elif d == 'tests/unit':
         out.append('tests/unit/%s' % name.replace('.c', '.o'))
         if not name.startswith('test_'):
