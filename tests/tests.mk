@@ -45,13 +45,13 @@ unit-tests: unit-tests-build
 
 #
 # The guest tests' vdused: the daemon's own objects, linked with a table
-# that adds tests/qemu/devices.config to the board's (a read-only device, a
+# that adds tests/qemu/harness/devices.config to the board's (a read-only device, a
 # vhost one), so the product image keeps exactly the board's table.
 #
 TEST_VDUSED_OBJ := $(TESTS_OBJ)/vdused
 TEST_VDUSED := $(TEST_VDUSED_OBJ)/vdused
 
-$(eval $(call vdused-variant,test,$(TEST_VDUSED_OBJ),$(SRC)/tests/qemu/devices.config))
+$(eval $(call vdused-variant,test,$(TEST_VDUSED_OBJ),$(SRC)/tests/qemu/harness/devices.config))
 prepare: $(TEST_VDUSED_OBJ)/devtable.c
 
 # The converse of the flush-durability boots: the same test vdused with
@@ -94,7 +94,7 @@ QEMU_TESTS_ENV = ONLY="$(ONLY)" SRC=$(SRC) O=$(O) BUILD=$(BUILD) IMAGES=$(IMAGES
 
 qemu-tests: all $(GEN_INIT_CPIO) $(TEST_TOOLS) $(TEST_VDUSED) $(TEST_VDUSED_NOFLUSH)
 	$(Q)mkdir -p $(TESTS_OUT)
-	$(Q)$(QEMU_TESTS_ENV) $(SRC)/tests/qemu/run.sh $(BOOTS) | tee $(TESTS_OUT)/qemu.results
+	$(Q)$(QEMU_TESTS_ENV) $(SRC)/tests/qemu/harness/run.sh $(BOOTS) | tee $(TESTS_OUT)/qemu.results
 	$(Q)$(SRC)/tests/report.sh $(TESTS_OUT)/qemu.results
 
 # Device-table checks: they need only the configuration, so they run

@@ -13,7 +13,8 @@
 # its own poweroff (with -no-reboot a reboot or triple fault also ends
 # QEMU with status 0, so the kernel's "Power down" line must be there).
 set -u
-here=$SRC/tests/qemu
+here=$SRC/tests/qemu		# the scenarios
+harness=$here/harness		# this script, boots.conf, the guest side
 work=$BUILD/tests/qemu
 logs=$O/tests/console
 mkdir -p "$work" "$logs"
@@ -36,10 +37,10 @@ pack() { # pack BOOT OVERLAY VDUSED: the cpio list of BOOT's test payload
 	echo "dir /usr/lib 0755 0 0"
 	echo "dir /usr/lib/vdfw-tests 0755 0 0"
 	echo "dir /usr/bin 0755 0 0"
-	echo "file /etc/vdfw/boot.d/90-vdfw-tests $here/guest/runner 0755 0 0"
-	echo "file /usr/lib/vdfw-tests/lib.sh $here/guest/lib.sh 0644 0 0"
+	echo "file /etc/vdfw/boot.d/90-vdfw-tests $harness/guest/runner 0755 0 0"
+	echo "file /usr/lib/vdfw-tests/lib.sh $harness/guest/lib.sh 0644 0 0"
 	echo "file /usr/lib/vdfw-tests/plan $work/$boot.plan 0644 0 0"
-	for f in "$here"/hooks/*; do
+	for f in "$harness"/hooks/*; do
 		[ -f "$f" ] && echo "file /etc/vdfw/boot.d/${f##*/} $f $(stat -c %a "$f") 0 0"
 	done
 	for s in $(cut -d' ' -f1 "$work/$boot.plan"); do
@@ -52,8 +53,8 @@ pack() { # pack BOOT OVERLAY VDUSED: the cpio list of BOOT's test payload
 		echo "file /usr/bin/${t##*/} $t 0755 0 0"
 	done
 	[ "$overlay" = - ] && return
-	(cd "$here/overlay/$overlay" && find . -mindepth 1 | sort) | while read -r p; do
-		f=$here/overlay/$overlay/${p#./}
+	(cd "$harness/overlay/$overlay" && find . -mindepth 1 | sort) | while read -r p; do
+		f=$harness/overlay/$overlay/${p#./}
 		if [ -d "$f" ]; then
 			echo "dir ${p#.} 0755 0 0"
 		else
@@ -68,7 +69,6 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 	# Plan: "name timeout" lines, by "# order:" (default 50), then name.
 	for s in "$here"/*.sh; do
 		n=${s##*/}
-		[ "$n" = run.sh ] && continue
 		[ "$(boot_of "$s")" = "$boot" ] &&
 			echo "$(header "$s" order 50) ${n%.sh} $(header "$s" timeout 120)"
 	done | sort -k1,1n -k2,2 | cut -d' ' -f2- |
@@ -157,11 +157,10 @@ run_boot() { # run_boot BOOT OVERLAY EXTRA...
 }
 
 rm -f "$work"/*.plan
-boots=$(grep -v '^#' "$here/boots.conf" | awk 'NF { print $1 }')
+boots=$(grep -v '^#' "$harness/boots.conf" | awk 'NF { print $1 }')
 # A scenario whose boot is missing would silently never run.
 for s in "$here"/*.sh; do
 	n=${s##*/}
-	[ "$n" = run.sh ] && continue
 	echo "$boots" | grep -qx "$(boot_of "$s")" ||
 		echo "FAIL ${n%.sh}: its boot '$(boot_of "$s")' is not in boots.conf, so it never runs"
 done
@@ -169,7 +168,7 @@ done
 for n in ${ONLY:-}; do
 	[ -f "$here/$n.sh" ] || echo "FAIL $n: ONLY names a scenario that does not exist"
 done
-grep -v '^#' "$here/boots.conf" | grep . | while read -r boot overlay extra; do
+grep -v '^#' "$harness/boots.conf" | grep . | while read -r boot overlay extra; do
 	if [ $# -gt 0 ]; then
 		case " $* " in *" $boot "*) ;; *) continue ;; esac
 	fi
