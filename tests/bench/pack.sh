@@ -26,6 +26,7 @@ dir $B/bin 0755 0 0
 dir $B/lib 0755 0 0
 dir /etc/vdfw/boot.d 0755 0 0
 file /etc/vdfw/boot.d/90-vdfw-bench $here/guest/bench.sh 0755 0 0
+file $B/common.sh $here/../guest/common.sh 0644 0 0
 file $B/plan $plan 0644 0 0
 file /sbin/vdused $vdused 0755 0 0
 EOF

@@ -12,30 +12,18 @@
 B=/usr/lib/vdfw-bench
 . $B/plan
 . /etc/vdfw/config
+. $B/common.sh
 export LD_LIBRARY_PATH=$B/lib
 export PATH=$B/bin:$PATH
 T=/tmp/vdfw-bench
 VDPA=/sys/bus/vdpa
-RUN_DIR=${CONFIG_VDUSED_RUN_DIR:-/run/vdused}
+RUN_DIR=$VDUSED_RUN_DIR
 mkdir -p $T
 : > $T/devs
 
 say() { echo "vdfw-bench: $*"; }
 elapsed() { awk -v s="$START" '{ printf "%.1f", $1 - s }' /proc/uptime; }
 START=$(cut -d' ' -f1 /proc/uptime)
-
-# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
-wait_for() {
-	_wf=$(($1 * 10))
-	shift
-	while ! "$@" 2>/dev/null; do
-		_wf=$((_wf - 1))
-		[ $_wf -le 0 ] && return 1
-		usleep 100000
-	done
-}
-
-vdused_pid() { cat "$RUN_DIR/ready" 2>/dev/null; }
 
 # The last thing vdused logged about device $1.
 vdused_said() {
@@ -185,7 +173,7 @@ job_args() {
 # Sum of vdused's per-queue request and irq counters of device $1.
 vq_counters() {
 	rm -f "$RUN_DIR/$1.stats"
-	kill -USR1 "$(vdused_pid)" 2>/dev/null
+	kill -USR1 "$(vdused_ready_pid)" 2>/dev/null
 	wait_for 5 test -s "$RUN_DIR/$1.stats" || { echo "- -"; return; }
 	awk '/^vq[0-9]+_requests / { r += $2 } /^vq[0-9]+_irqs / { i += $2 }
 		END { print r + 0, i + 0 }' "$RUN_DIR/$1.stats"
@@ -193,7 +181,7 @@ vq_counters() {
 
 server_pid() {
 	case $1 in
-	vdused) vdused_pid ;;
+	vdused) vdused_ready_pid ;;
 	qsd) cat $T/qsd.pid 2>/dev/null ;;
 	esac
 }
@@ -406,7 +394,7 @@ run_net() {
 
 # vdused's memory: status totals, and resident KiB per mapping name.
 report_mem() {
-	pid=$(vdused_pid)
+	pid=$(vdused_ready_pid)
 	[ -n "$pid" ] || { say "mem status=failed why=vdused not running"; return; }
 	say "mem pid=$pid $(awk '/^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem):/ {
 		printf "%s=%s ", $1, $2 }' /proc/$pid/status | tr -d :)"

@@ -39,6 +39,7 @@ pack() { # pack BOOT OVERLAY VDUSED: the cpio list of BOOT's test payload
 	echo "dir /usr/bin 0755 0 0"
 	echo "file /etc/vdfw/boot.d/90-vdfw-tests $harness/guest/runner 0755 0 0"
 	echo "file /usr/lib/vdfw-tests/lib.sh $harness/guest/lib.sh 0644 0 0"
+	echo "file /usr/lib/vdfw-tests/common.sh $SRC/tests/guest/common.sh 0644 0 0"
 	echo "file /usr/lib/vdfw-tests/plan $work/$boot.plan 0644 0 0"
 	for f in "$harness"/hooks/*; do
 		[ -f "$f" ] && echo "file /etc/vdfw/boot.d/${f##*/} $f $(stat -c %a "$f") 0 0"

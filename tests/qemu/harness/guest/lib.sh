@@ -3,7 +3,7 @@
 # shown when it fails.
 
 VDUSED_LOG=/run/vdfw/vdused.log
-READY=/run/vdused/ready
+. /usr/lib/vdfw-tests/common.sh
 
 fail() {
 	echo "$*"
@@ -14,23 +14,6 @@ fail() {
 skip() {
 	echo "$*"
 	exit 77
-}
-
-# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	limit=$(($1 * 10))
-	shift
-	i=0
-	while ! "$@" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -ge $limit ] && return 1
-		usleep 100000
-	done
-	return 0
-}
-
-vdused_pid() {
-	pidof vdused
 }
 
 # Every vdused death a scenario causes goes through here: the runner
@@ -57,7 +40,7 @@ vdused_restarted() { # vdused_restarted OLD_PID
 
 # The running vdused is the one that wrote the ready file.
 vdused_ready() {
-	[ -e $READY ] && [ "$(cat $READY)" = "$(vdused_pid)" ]
+	p=$(vdused_ready_pid) && [ "$p" = "$(vdused_pid)" ]
 }
 
 # Block device (vdX) whose virtio serial is $1 (our devices set it to
