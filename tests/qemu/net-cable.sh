@@ -4,14 +4,7 @@
 # arrive with the same sha256, at MTU 1500 and again at MTU 9000.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk0
-a_if=$(netif_of net0)
-b_if=$(netif_of net1)
-[ -n "$a_if" ] && [ -n "$b_if" ] || fail "net0/net1 have no interfaces"
-A=$(ns_new)
-B=$(ns_new)
-trap 'kill $A $B 2>/dev/null' EXIT
-ns_addif $A $a_if 192.0.2.1 || fail "cannot set up $a_if in namespace A"
-ns_addif $B $b_if 192.0.2.2 || fail "cannot set up $b_if in namespace B"
+cable_ns 192.0.2.1 192.0.2.2
 wait_for 10 has_carrier $A $a_if || fail "$a_if has no carrier"
 in_ns $A ping -c 3 -W 5 192.0.2.2 || fail "ping A -> B failed"
 in_ns $B ping -c 3 -W 5 192.0.2.1 || fail "ping B -> A failed"

@@ -8,16 +8,12 @@
 # the transfer through, intact.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk0
-a_if=$(netif_of net0)
-b_if=$(netif_of net1)
+cable_ns 192.0.2.21 192.0.2.22
 g_if=$(netif_of net2)
-[ -n "$a_if" ] && [ -n "$b_if" ] && [ -n "$g_if" ] || fail "net0/net1/net2 have no interfaces"
-A=$(ns_new)
-B=$(ns_new)
+[ -n "$g_if" ] || fail "net2 has no interface"
 G=$(ns_new)
 C=$(ns_new)
 trap 'in_ns $C ip link set vdfwtap2 netns 1 2>/dev/null; kill $A $B $G $C 2>/dev/null' EXIT
-ns_addif $A $a_if 192.0.2.21 && ns_addif $B $b_if 192.0.2.22 || fail "cable namespace setup failed"
 ns_addif $G $g_if 192.0.2.23 && ns_addif $C vdfwtap2 192.0.2.24 || fail "tap namespace setup failed"
 wait_for 20 pings $A 192.0.2.22 || fail "no traffic across the cable before the test"
 wait_for 20 pings $G 192.0.2.24 || fail "no traffic across the tap before the test"

@@ -7,12 +7,7 @@
 # survives both and traffic flows again afterwards.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk0
-a_if=$(netif_of net0)
-b_if=$(netif_of net1)
-A=$(ns_new)
-B=$(ns_new)
-trap 'kill $A $B 2>/dev/null' EXIT
-ns_addif $A $a_if 192.0.2.1 && ns_addif $B $b_if 192.0.2.2 || fail "namespace setup failed"
+cable_ns 192.0.2.1 192.0.2.2
 in_ns $A ping -c 2 -W 5 192.0.2.2 >/dev/null || fail "no connectivity before the flood"
 pid=$(vdused_pid)
 

@@ -4,12 +4,8 @@
 # arrives intact.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk0
-a_if=$(netif_of net0)
-b_if=$(netif_of net1)
-A=$(ns_new)
-B=$(ns_new)
+cable_ns 192.0.2.1 192.0.2.2
 trap 'kill $A $B 2>/dev/null; vdfw-link net0 up' EXIT
-ns_addif $A $a_if 192.0.2.1 && ns_addif $B $b_if 192.0.2.2 || fail "namespace setup failed"
 in_ns $A ping -c 2 -W 5 192.0.2.2 >/dev/null || fail "no connectivity before the test"
 
 dd if=/dev/urandom of=/tmp/link.data bs=1M count=48 2>/dev/null

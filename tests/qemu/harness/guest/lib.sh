@@ -126,6 +126,21 @@ ns_addif() { # ns_addif PID IFACE ADDR
 	in_ns "$1" ip link set lo up
 }
 
+# cable_ns ADDR_A ADDR_B: net0 and net1, which vdused cables together,
+# each moved into a namespace of its own (pids $A and $B) with an address
+# on 192.0.2.0/24; also sets a_if and b_if.  The EXIT trap set here kills
+# both namespaces; a scenario that sets its own trap must kill them too.
+cable_ns() {
+	a_if=$(netif_of net0)
+	b_if=$(netif_of net1)
+	[ -n "$a_if" ] && [ -n "$b_if" ] || fail "net0/net1 have no interfaces"
+	A=$(ns_new)
+	B=$(ns_new)
+	trap 'kill $A $B 2>/dev/null' EXIT
+	ns_addif $A $a_if $1 || fail "cannot set up $a_if in namespace A"
+	ns_addif $B $b_if $2 || fail "cannot set up $b_if in namespace B"
+}
+
 # TCP transfer of FILE from namespace SRC to DST_ADDR (in namespace DST),
 # through busybox nc; prints the received sha256.  The listener's stdin is
 # a FIFO held open, because busybox nc stops at EOF on stdin.
