@@ -6,6 +6,8 @@
 # what persist-check finds is there because of FLUSH.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk1
+[ "$(cat /proc/sys/vm/dirty_writeback_centisecs)" = 0 ] ||
+	fail "the guest's periodic writeback is on: unflushed data may reach the disk before the crash"
 grep -q "blk1: file: test build: FLUSH does nothing" $VDUSED_LOG ||
 	fail "this boot's vdused is not the test build without FLUSH"
 grep -q '^/dev/vda /var/lib/vdfw ext4' /proc/mounts || fail "the QEMU disk is not mounted on /var/lib/vdfw"

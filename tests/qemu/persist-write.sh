@@ -11,6 +11,8 @@
 # the SIGTERM is there because of vdused's shutdown.
 . /usr/lib/vdfw-tests/lib.sh
 need_devices blk1
+[ "$(cat /proc/sys/vm/dirty_writeback_centisecs)" = 0 ] ||
+	fail "the guest's periodic writeback is on: unflushed data may reach the disk before the crash"
 grep -q '^/dev/vda /var/lib/vdfw ext4' /proc/mounts || fail "the QEMU disk is not mounted on /var/lib/vdfw"
 dev=$(blkdev_by_serial blk1)
 pattern 31337 4194304 > /tmp/p.pat
