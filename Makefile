@@ -48,7 +48,7 @@ msg = printf '  %-9s %s\n' "$(1)" "$(2)"
 # come first.
 #
 GENERATED_HEADERS = $(AUTOCONF_H) $(BUILD)/include/vdfw_version.h \
-	$(BUILD)/include/devtable_max.h
+	$(BUILD)/include/devtable_gen.h
 define compile-rule
 $(1)/%.o: $(2)/%.c $$(KERNEL_HDR)/.installed | $$(GENERATED_HEADERS)
 	$$(Q)mkdir -p $$(@D)

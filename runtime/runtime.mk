@@ -36,7 +36,7 @@ $(BUILD)/include/vdfw_version.h: FORCE
 	$(Q)t=$@.tmp.$$$$; echo '#define VDFW_VERSION "$(VDFW_VERSION)"' > $$t; \
 	if cmp -s $$t $@; then rm -f $$t; else mv $$t $@; $(call msg,GEN,vdfw_version.h $(VDFW_VERSION)); fi
 
-$(BUILD)/include/devtable_max.h: $(GEN_DEVTABLE)
+$(BUILD)/include/devtable_gen.h: $(GEN_DEVTABLE)
 	$(Q)mkdir -p $(@D)
 	$(Q)python3 $(GEN_DEVTABLE) header $@
 

@@ -14,15 +14,13 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/virtio_ids.h>
 
 #include "../core/fault.h"
 #include "../core/log.h"
 #include "../core/rundir.h"
 #include "../core/sysfs.h"
 #include "../devtable/devtable.h"
-#include "../models/blk.h"
-#include "../models/net.h"
+#include "../models/registry.h"
 #include "../vduse/device.h"
 #include "../vduse/netlink.h"
 #include "devices.h"
@@ -50,30 +48,30 @@ static void for_each_device(void (*fn)(struct vduse_device *vd))
 }
 
 /* One table entry: the model describes the device, then VDUSE creates it. */
-static int device_add(int (*model_init)(struct vdev *d, const void *cfg),
-		      const void *cfg, enum vdpa_bus bus)
+static void device_add(const struct vdev_model_kind *m, unsigned int i)
 {
 	struct vduse_device *vd;
 	int ret;
 
 	vd = calloc(1, sizeof(*vd));
-	if (!vd)
-		return -ENOMEM;
-	vd->bus = bus;
-	ret = model_init(&vd->vdev, cfg);
+	if (!vd) {
+		pr_info("%s entry %u: not served: out of memory", m->name, i);
+		return;
+	}
+	ret = m->create(&vd->vdev, i, &vd->bus);
 	if (ret)
 		goto free_vd;
 	ret = vduse_device_open(vd);
 	if (ret)
 		goto destroy_model;
 	devs[nr_devs++] = vd;
-	return 0;
+	return;
 
 destroy_model:
 	vd->vdev.ops->destroy(&vd->vdev);
 free_vd:
+	pr_info("%s: not served: %s", vd->vdev.name, strerror(-ret));
 	free(vd);
-	return ret;
 }
 
 /*
@@ -122,32 +120,15 @@ static int bus_start(enum bus_job job)
 	return 0;
 }
 
-static int blk_init(struct vdev *d, const void *cfg)
-{
-	return blk_model_init(d, cfg);
-}
-
-static int net_init(struct vdev *d, const void *cfg)
-{
-	return net_model_init(d, cfg);
-}
-
 int devices_start(void)
 {
-	unsigned int i;
+	unsigned int m, i;
 	int ret;
 
-	for (i = 0; i < blk_devtable_len; i++) {
-		ret = device_add(blk_init, &blk_devtable[i], blk_devtable[i].bus);
-		if (ret)
-			pr_info("%s: not served: %s", blk_devtable[i].name, strerror(-ret));
-	}
-	/* net_devtable entries themselves: cable ends pair by table index. */
-	for (i = 0; i < net_devtable_len; i++) {
-		ret = device_add(net_init, &net_devtable[i], net_devtable[i].bus);
-		if (ret)
-			pr_info("%s: not served: %s", net_devtable[i].name, strerror(-ret));
-	}
+	/* An entry that fails is logged and left out; the others go on. */
+	for (m = 0; m < vdev_models_len; m++)
+		for (i = 0; i < *vdev_models[m].nr_entries; i++)
+			device_add(&vdev_models[m], i);
 	if (!nr_devs) {
 		attach_done = true;
 		return 0;
@@ -224,8 +205,8 @@ void devices_dump_stats(void)
 
 /*
  * SIGUSR2: apply link requests.  <run dir>/<name>.link holds "up" or
- * "down" (vdfw-link writes it, then signals); a net device whose file
- * asks for a change switches its link.
+ * "down" (vdfw-link writes it, then signals); a device with a link (its
+ * model has the set_link op) whose file asks for a change switches it.
  */
 static void apply_link_request(struct vduse_device *vd)
 {
@@ -233,7 +214,7 @@ static void apply_link_request(struct vduse_device *vd)
 	char path[256], want[8];
 	bool up;
 
-	if (d->device_id != VIRTIO_ID_NET)
+	if (!d->ops->set_link || !d->ops->get_link)
 		return;
 	run_path(path, sizeof(path), d->name, ".link");
 	if (sysfs_read(path, want, sizeof(want)))
@@ -243,10 +224,19 @@ static void apply_link_request(struct vduse_device *vd)
 		return;
 	}
 	up = !strcmp(want, "up");
-	if (up == net_get_link(d))
+	if (up == d->ops->get_link(d))
 		return;
 	dev_info(d->name, "link %s (requested)", want);
-	net_set_link(d, up);
+	d->ops->set_link(d, up);
+}
+
+/* SIGHUP: each device's backend opens again what it lost. */
+static void reconnect(struct vduse_device *vd)
+{
+	struct vdev *d = &vd->vdev;
+
+	if (d->ops->reconnect)
+		d->ops->reconnect(d);
 }
 
 void devices_signal(int signo)
@@ -255,7 +245,7 @@ void devices_signal(int signo)
 		for_each_device(apply_link_request);
 	} else if (signo == SIGHUP) {
 		pr_info("SIGHUP: reconnecting lost taps");
-		net_reconnect();
+		for_each_device(reconnect);
 	}
 }
 

@@ -16,7 +16,7 @@ bool devices_settled(void);
 void devices_reap_children(void);
 /* SIGUSR1: log per-device counters. */
 void devices_dump_stats(void);
-/* Other signals a device model may want (link up/down). */
+/* SIGUSR2 (link requests), SIGHUP (reconnect): through each model's ops. */
 void devices_signal(int signo);
 /* After every loop iteration: cheap housekeeping. */
 void devices_tick(void);

@@ -10,25 +10,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* DEVTABLE_BLK_MAX, DEVTABLE_NET_MAX: slots per kind, from gen-devtable.py. */
-#include "devtable_max.h"
+/* Opaque here: the models define them (blk_backend.h, net_backend.h). */
+struct blk_backend_kind;
+struct net_backend_kind;
+
+/*
+ * From gen-devtable.py: DEVTABLE_BLK_MAX, DEVTABLE_NET_MAX (slots per kind)
+ * and a declaration of every backend it knows (blk_<kind>_backend,
+ * net_<kind>_backend), each defined by backends/<model>/<kind>.c.
+ */
+#include "devtable_gen.h"
 
 enum vdpa_bus {
 	VDPA_BUS_VIRTIO,	/* virtio_vdpa: the guest kernel's own driver */
 	VDPA_BUS_VHOST,		/* vhost_vdpa: /dev/vhost-vdpa-N for a VMM */
 };
 
-enum blk_backend_kind {
-	BLK_BACKEND_RAM,
-	BLK_BACKEND_NULL,
-	BLK_BACKEND_FILE,
-};
-
 struct blk_devcfg {
 	const char *name;		/* VDUSE and vdpa device name */
 	uint64_t capacity;		/* bytes, a multiple of block_size */
-	enum blk_backend_kind backend;
-	const char *path;		/* BLK_BACKEND_FILE only */
+	const struct blk_backend_kind *backend;	/* e.g. &blk_ram_backend */
+	const char *path;		/* the file backend only */
 	bool readonly;
 	uint32_t block_size;		/* 512 or 4096 */
 	uint16_t num_queues;		/* 1..8 */
@@ -37,19 +39,14 @@ struct blk_devcfg {
 	enum vdpa_bus bus;
 };
 
-enum net_backend_kind {
-	NET_BACKEND_TAP,
-	NET_BACKEND_CABLE,
-};
-
 struct net_devcfg {
 	const char *name;
 	uint8_t mac[6];
 	uint16_t mtu;
 	uint16_t queue_size;
-	enum net_backend_kind backend;
-	const char *ifname;		/* NET_BACKEND_TAP */
-	/* NET_BACKEND_CABLE: the other end, an entry of the same table */
+	const struct net_backend_kind *backend;	/* e.g. &net_tap_backend */
+	const char *ifname;		/* the tap backend */
+	/* The cable backend: the other end, an entry of the same table */
 	const struct net_devcfg *peer;
 	bool link_up;			/* link state at start */
 	enum vdpa_bus bus;

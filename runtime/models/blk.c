@@ -647,15 +647,9 @@ static const struct vdev_model_ops blk_ops = {
 static int blk_open_backend(struct blk_backend **bep,
 			    const struct blk_devcfg *cfg)
 {
-	switch (cfg->backend) {
-	case BLK_BACKEND_RAM:
-		return blk_ram_open(bep, cfg);
-	case BLK_BACKEND_NULL:
-		return blk_null_open(bep, cfg);
-	case BLK_BACKEND_FILE:
-		return blk_file_open(bep, cfg);
-	}
-	return -EINVAL;
+	if (!cfg->backend)
+		return -EINVAL;
+	return cfg->backend->open(bep, cfg);
 }
 
 static uint64_t blk_features(const struct blk_devcfg *cfg,

@@ -80,13 +80,21 @@ struct blk_backend {
 };
 
 /*
- * Open the backend @cfg describes (the model picks by cfg->backend).  The
- * file backend watches its own completion eventfd, so loop_init() must have
- * run.  Return 0 or -errno after logging why under @cfg->name.
+ * One kind of backend: what a table entry's backend points at.  Each
+ * backends/blk/<kind>.c defines exactly one, blk_<kind>_backend, and
+ * gen-devtable.py knows their names; the model opens whatever the entry
+ * points at and names no backend itself.
  */
-int blk_ram_open(struct blk_backend **bep, const struct blk_devcfg *cfg);
-int blk_null_open(struct blk_backend **bep, const struct blk_devcfg *cfg);
-int blk_file_open(struct blk_backend **bep, const struct blk_devcfg *cfg);
+struct blk_backend_kind {
+	const char *name;	/* as in the Kconfig BACKEND string */
+	/*
+	 * Open the backend @cfg describes.  The file backend watches its
+	 * own completion eventfd, so loop_init() must have run.  Return 0
+	 * or -errno after logging why under @cfg->name.
+	 */
+	int (*open)(struct blk_backend **bep, const struct blk_devcfg *cfg);
+};
+
 /* The file backend's data fd: lets tests swap in one that fails. */
 int blk_file_fd(const struct blk_backend *be);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-net over a net_backend (tap or cable).
+ * virtio-net over a net_backend (tap or cable): TX, link and lifecycle;
+ * RX is net_rx.c.  The backend reaches the device only through the
+ * struct net_port it was opened with (net_port_ops below).
  *
  * TX: a kick drains the queue.  Each chain's header is checked here, so a
  * backend only ever sees frames the negotiated features allow; bad ones
@@ -8,25 +10,18 @@
  * one virtq_flush().  When the backend cannot take a frame (the cable's
  * other driver has no RX buffers, the tap is full) the frame is held: the
  * queue stops being consumed, so later frames wait in the ring, in order,
- * until the backend calls net_tx_resume().
+ * until the backend calls net_port_tx_resume().
  *
- * RX: chains are popped into a stash as a frame needs them and handed to
- * the backend as one run of iovecs, so a frame is written once, straight
- * into the driver's buffers.  With MRG_RXBUF a frame spans as many chains
- * as it needs and num_buffers says how many; without it one chain must
- * hold it.  Chains left over stay stashed, in order, for the next frame.
- *
- * Memory: a stashed RX chain and the TX chain being sent reference the
- * IOVA regions they use (see iova.h) until they are pushed or dropped, so
- * nothing under their iovecs is released meanwhile.  A frame whose
- * memory the driver took away is dropped (memory_lost), never delivered
- * or sent half-read.  When the IOVA cache has no room, the queue stops
- * popping and the other direction's completions restart it.
+ * Memory: the TX chain being sent references the IOVA regions it uses
+ * (see iova.h) until it is pushed or dropped, so nothing under its iovecs
+ * is released meanwhile.  A frame whose memory the driver took away is
+ * dropped (memory_lost), never sent half-read.  When the IOVA cache has no
+ * room, the queue stops popping and RX completions restart it.
  *
  * Link: VIRTIO_NET_S_LINK_UP is (administrative state && carrier).  The
- * administrative state is the table's link_up, switched by net_set_link();
- * the carrier is the backend's (tap attached and up, cable plugged in and
- * its other end up).
+ * administrative state is the table's link_up, switched by the vdev
+ * set_link op; the carrier is the backend's (tap attached and up, cable
+ * plugged in and its other end up).
  */
 #include <endian.h>
 #include <errno.h>
@@ -45,156 +40,20 @@
 #include "../devtable/devtable.h"
 #include "../virtio/vdev.h"
 #include "net.h"
-#include "net_backend.h"
-
-#define NET_RXQ 0
-#define NET_TXQ 1
-/*
- * iovecs per chain.  Linux sends hdr + linear part + up to MAX_SKB_FRAGS
- * (at most 45) fragments, and its non-mergeable "big" RX chains are
- * MAX_SKB_FRAGS + 2 pages; a buffer crossing mapped regions costs one more.
- */
-#define NET_TX_IOV 128
-#define NET_RX_CHAIN_IOV 64
-/*
- * Chains a frame may span.  Linux sizes mergeable buffers so that a ring
- * of them holds a 64 KiB frame, i.e. at least 1518 bytes each: 44 chains.
- */
-#define NET_RX_STASH 64
-/* iovecs of one reserved room, plus the spare: UIO_MAXIOV for readv(). */
-#define NET_RX_FLAT 1023
-#define NET_STATUS_OFF offsetof(struct virtio_net_config, status)
-
-/* A popped RX chain waiting for a frame (its writable part only). */
-struct net_rxbuf {
-	uint16_t head;
-	uint16_t cnt;
-	uint32_t cap;
-	struct iova_refs refs;
-	struct iovec iov[NET_RX_CHAIN_IOV];
-};
-
-struct net_rxq {
-	struct virtq *vq;
-	struct net_rxbuf stash[NET_RX_STASH];	/* FIFO from first */
-	unsigned int first;
-	unsigned int nr;
-	/* The reserved room: the stash's first chains as one iovec run. */
-	struct iovec flat[NET_RX_FLAT + 1];
-	unsigned int flat_cnt;
-	uint32_t flat_cap;
-	bool dirty;			/* pushed, not yet flushed */
-	bool starved;			/* a frame waits for buffers */
-	bool iova_wait;			/* ... that TX must make IOVA room for */
-};
-
-struct net_txq {
-	struct virtq *vq;
-	struct virtq_elem e;		/* the chain being sent */
-	struct iova_refs refs;		/* its regions */
-	struct net_txframe f;
-	struct iovec iov[NET_TX_IOV + 1];	/* [0]: room for the header */
-	bool held;			/* f waits for the backend */
-	bool iova_wait;			/* no IOVA room: RX completions resume */
-	bool busy;			/* in net_tx_run() */
-	bool again;			/* resumed while busy */
-	bool dirty;
-};
-
-/* Counters, written out on SIGUSR1. */
-struct net_stats {
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	uint64_t tx_drop[NET_DROP_NR], rx_drop[NET_DROP_NR];
-	uint64_t tx_bad_chain, rx_bad_chain;
-	uint64_t tx_held;		/* frames the backend had to hold */
-	uint64_t rx_ring_full;		/* frames that waited for RX buffers */
-	uint64_t rx_merged;		/* frames over several buffers */
-	uint64_t rx_csum_sw, rx_gso_sw, rx_gso_segments;
-	uint64_t link_changes;
-};
-
-struct net_dev {
-	struct vdev *d;
-	const struct net_devcfg *cfg;
-	struct net_backend *be;
-	struct net_stats st;
-	bool running;
-	bool mrg;			/* MRG_RXBUF negotiated */
-	bool admin_up;
-	bool carrier;
-	struct net_rxq rx;
-	struct net_txq tx;
-};
+#include "net_priv.h"
 
 static const struct vdev_model_ops net_ops;
 
-static struct net_dev *net_of(const struct vdev *d)
-{
-	return d && d->ops == &net_ops ? d->model : NULL;
-}
+/* ---- link ---- */
 
-/* ---- accessors for backends ---- */
-
-const char *net_name(const struct net_dev *nd)
-{
-	return nd->d->name;
-}
-
-bool net_running(const struct net_dev *nd)
-{
-	return nd->running;
-}
-
-uint64_t net_features(const struct net_dev *nd)
-{
-	return nd->d->driver_features;
-}
-
-uint16_t net_mtu(const struct net_dev *nd)
-{
-	return nd->cfg->mtu;
-}
-
-bool net_link_admin(const struct net_dev *nd)
-{
-	return nd->admin_up;
-}
-
-bool net_link_up(const struct net_dev *nd)
+static bool net_link_is_up(const struct net_dev *nd)
 {
 	return nd->admin_up && nd->carrier;
 }
 
-uint32_t net_rx_max(const struct net_dev *nd)
-{
-	uint64_t gso = BIT(VIRTIO_NET_F_GUEST_TSO4) |
-		       BIT(VIRTIO_NET_F_GUEST_TSO6) |
-		       BIT(VIRTIO_NET_F_GUEST_UFO);
-
-	return NET_HDR_LEN + (nd->d->driver_features & gso ?
-			      NET_GSO_FRAME_MAX : NET_FRAME_MAX(nd->cfg->mtu));
-}
-
-void net_rx_dropped(struct net_dev *nd, enum net_drop why)
-{
-	nd->st.rx_drop[why < NET_DROP_NR ? why : NET_DROP_BACKEND]++;
-}
-
-void net_rx_soft_offload(struct net_dev *nd, uint32_t segs)
-{
-	if (!segs) {
-		nd->st.rx_csum_sw++;
-		return;
-	}
-	nd->st.rx_gso_sw++;
-	nd->st.rx_gso_segments += segs;
-}
-
-/* ---- link ---- */
-
 static uint16_t net_status(const struct net_dev *nd)
 {
-	return net_link_up(nd) ? VIRTIO_NET_S_LINK_UP : 0;
+	return net_link_is_up(nd) ? VIRTIO_NET_S_LINK_UP : 0;
 }
 
 /* Tell the driver what config.status says now. */
@@ -231,38 +90,69 @@ static void net_link_update(struct net_dev *nd, bool admin_changed)
 		nd->be->ops->link_changed(nd->be, status != 0);
 	/* A frame waiting for the other side is dropped now. */
 	if (!status && nd->tx.held)
-		net_tx_resume(nd);
+		net_tx_run(nd);
 }
 
-void net_carrier(struct net_dev *nd, bool on)
+/* ---- the port: what the backend may ask of us ---- */
+
+static bool net_running(const struct net_port *p)
 {
+	return net_of_port(p)->running;
+}
+
+static uint64_t net_features(const struct net_port *p)
+{
+	return net_of_port(p)->d->driver_features;
+}
+
+static uint16_t net_mtu(const struct net_port *p)
+{
+	return net_of_port(p)->cfg->mtu;
+}
+
+static bool net_link_admin(const struct net_port *p)
+{
+	return net_of_port(p)->admin_up;
+}
+
+static bool net_link_up(const struct net_port *p)
+{
+	return net_link_is_up(net_of_port(p));
+}
+
+static void net_carrier(struct net_port *p, bool on)
+{
+	struct net_dev *nd = net_of_port(p);
+
 	if (nd->carrier == on)
 		return;
 	nd->carrier = on;
 	net_link_update(nd, false);
 }
 
-void net_set_link(struct vdev *d, bool up)
+static void net_tx_resume(struct net_port *p)
 {
-	struct net_dev *nd = net_of(d);
+	struct net_dev *nd = net_of_port(p);
 
-	if (!nd || nd->admin_up == up)
-		return;
-	nd->admin_up = up;
-	net_link_update(nd, true);
+	if (nd->tx.held)
+		net_tx_run(nd);
 }
 
-bool net_get_link(const struct vdev *d)
-{
-	const struct net_dev *nd = net_of(d);
-
-	return nd && nd->admin_up;
-}
-
-void net_reconnect(void)
-{
-	net_tap_retry_all();
-}
+static const struct net_port_ops net_port_ops = {
+	.running = net_running,
+	.features = net_features,
+	.mtu = net_mtu,
+	.link_admin = net_link_admin,
+	.link_up = net_link_up,
+	.rx_max = net_rx_max,
+	.carrier = net_carrier,
+	.tx_resume = net_tx_resume,
+	.rx_reserve = net_rx_reserve,
+	.rx_commit = net_rx_commit,
+	.rx_flush = net_rx_flush,
+	.rx_dropped = net_rx_dropped,
+	.rx_soft_offload = net_rx_soft_offload,
+};
 
 /* ---- TX ---- */
 
@@ -333,7 +223,7 @@ static bool net_tx_send(struct net_dev *nd)
 
 	if (!iova_refs_ok(&q->refs))
 		ret = NET_DROP_MEM_LOST;
-	else if (net_link_up(nd))
+	else if (net_link_is_up(nd))
 		ret = nd->be->ops->xmit(nd->be, &q->f);
 	if (!nd->running)
 		return false;	/* reset under us: the chain is gone */
@@ -409,7 +299,7 @@ static void net_tx_drain(struct net_dev *nd)
 	} while (virtq_enable_kicks(q->vq));
 }
 
-static void net_tx_run(struct net_dev *nd)
+void net_tx_run(struct net_dev *nd)
 {
 	struct net_txq *q = &nd->tx;
 
@@ -425,217 +315,6 @@ static void net_tx_run(struct net_dev *nd)
 			net_tx_drain(nd);
 	} while (q->again);
 	q->busy = false;
-}
-
-void net_tx_resume(struct net_dev *nd)
-{
-	if (nd->tx.held)
-		net_tx_run(nd);
-}
-
-/* ---- RX ---- */
-
-static bool net_rx_open(const struct net_dev *nd)
-{
-	const struct virtq *vq = nd->rx.vq;
-
-	return nd->running && vq->num && !vq->broken;
-}
-
-/* A chain we cannot use goes back empty (the driver counts an error). */
-static void net_rx_discard(struct net_dev *nd, uint16_t head,
-			   struct iova_refs *refs)
-{
-	virtq_push(nd->rx.vq, head, 0);
-	iova_refs_put(nd->rx.vq->iova, refs);
-	nd->rx.dirty = true;
-	nd->st.rx_bad_chain++;
-}
-
-/* Keep the chain mapped into @b (@e's iovecs) at the stash's end. */
-static bool net_rx_stash(struct net_dev *nd, struct net_rxbuf *b,
-			 const struct virtq_elem *e)
-{
-	/* Mergeable buffers must each hold a header (spec); others a frame. */
-	uint32_t min = nd->mrg ? NET_HDR_LEN : NET_HDR_LEN + NET_ETH_HLEN;
-
-	if (e->in_len < min)
-		return false;
-	/* RX buffers are device-writable: a readable part is ignored. */
-	if (e->out_num)
-		memmove(b->iov, b->iov + e->out_num,
-			e->in_num * sizeof(b->iov[0]));
-	b->head = e->head;
-	b->cnt = e->in_num;
-	b->cap = e->in_len;
-	nd->rx.nr++;
-	return true;
-}
-
-/* Pop one usable chain into the stash: 1, 0 (ring empty) or -EPROTO. */
-static int net_rx_pop(struct net_dev *nd)
-{
-	struct net_rxq *q = &nd->rx;
-	struct net_rxbuf *b = &q->stash[(q->first + q->nr) % NET_RX_STASH];
-	struct virtq_elem e = { .iov = b->iov, .iov_max = NET_RX_CHAIN_IOV,
-				.refs = &b->refs };
-	int ret;
-
-	for (;;) {
-		ret = virtq_pop(q->vq, &e);
-		if (ret == -EBUSY) {
-			/* TX holds the IOVA cache: its completions resume us. */
-			q->iova_wait = true;
-			return 0;
-		}
-		if (!ret || ret == -EPROTO)
-			return ret;
-		if (ret == 1 && net_rx_stash(nd, b, &e))
-			return 1;
-		net_rx_discard(nd, e.head, &b->refs);
-	}
-}
-
-/*
- * Lay the stash's first chains out as one iovec run of up to @len bytes.
- * 0: it holds @len; -EAGAIN: more chains would do; -EMSGSIZE: never.
- */
-static int net_rx_layout(struct net_dev *nd, uint32_t len)
-{
-	struct net_rxq *q = &nd->rx;
-	unsigned int i, cnt = 0;
-	uint64_t cap = 0;
-
-	for (i = 0; i < q->nr && cap < len; i++) {
-		const struct net_rxbuf *b = &q->stash[(q->first + i) %
-						      NET_RX_STASH];
-
-		if (i && !nd->mrg)
-			break;
-		if (cnt + b->cnt > NET_RX_FLAT)
-			break;
-		memcpy(q->flat + cnt, b->iov, b->cnt * sizeof(b->iov[0]));
-		cnt += b->cnt;
-		cap += b->cap;
-	}
-	q->flat_cnt = cnt;
-	q->flat_cap = MIN(cap, (uint64_t)UINT32_MAX);
-	if (cap >= len)
-		return 0;
-	if ((q->nr && !nd->mrg) || i < q->nr || q->nr == NET_RX_STASH ||
-	    q->nr == q->vq->num)
-		return -EMSGSIZE;
-	return -EAGAIN;
-}
-
-int net_rx_reserve(struct net_dev *nd, uint32_t len, bool partial,
-		   struct net_rxroom *room)
-{
-	struct net_rxq *q = &nd->rx;
-	int ret;
-
-	for (;;) {
-		if (!net_rx_open(nd))
-			return -ENOLINK;
-		ret = net_rx_layout(nd, len);
-		if (ret != -EAGAIN)
-			break;
-		ret = net_rx_pop(nd);
-		if (ret == 1)
-			continue;
-		if (ret == -EPROTO) {
-			vdev_vq_broken(nd->d, q->vq);
-			return -ENOLINK;
-		}
-		if (partial && q->nr)
-			break;
-		/* Dry: ask for a kick, unless buffers arrived meanwhile. */
-		if (!q->iova_wait && virtq_enable_kicks(q->vq))
-			continue;
-		if (!q->starved)
-			nd->st.rx_ring_full++;
-		q->starved = true;
-		return -EAGAIN;
-	}
-	if (ret == -EMSGSIZE && !(partial && q->flat_cnt))
-		return -EMSGSIZE;
-	if (q->starved) {
-		/* Fed again: kicks are not needed until the next drought. */
-		q->starved = false;
-		virtq_disable_kicks(q->vq);
-	}
-	room->iov = q->flat;
-	room->cnt = q->flat_cnt;
-	room->cap = q->flat_cap;
-	return 0;
-}
-
-void net_rx_commit(struct net_dev *nd, uint32_t len)
-{
-	struct net_rxq *q = &nd->rx;
-	uint32_t left = len, n;
-	uint16_t nbuf = 0, le;
-	uint64_t cap = 0;
-	unsigned int i;
-	bool ok = true;
-
-	if (!net_rx_open(nd) || len < NET_HDR_LEN || len > q->flat_cap)
-		return;
-	for (i = 0; i < q->nr && cap < len; i++) {
-		const struct net_rxbuf *b = &q->stash[(q->first + i) %
-						      NET_RX_STASH];
-
-		cap += b->cap;
-		ok = ok && iova_refs_ok(&b->refs);
-	}
-	nbuf = i;
-	le = htole16(nbuf);
-	iov_write(q->flat, q->flat_cnt,
-		  offsetof(struct virtio_net_hdr_v1, num_buffers), &le, 2);
-	for (i = 0; i < nbuf; i++) {
-		struct net_rxbuf *b = &q->stash[q->first];
-
-		/* Written into memory the driver took back: it gets nothing. */
-		n = ok ? MIN(b->cap, left) : 0;
-		virtq_push(q->vq, b->head, n);
-		iova_refs_put(nd->rx.vq->iova, &b->refs);
-		left -= MIN(b->cap, left);
-		q->first = (q->first + 1) % NET_RX_STASH;
-		q->nr--;
-	}
-	q->flat_cnt = 0;
-	q->flat_cap = 0;
-	q->dirty = true;
-	if (!ok) {
-		nd->st.rx_drop[NET_DROP_MEM_LOST]++;
-		return;
-	}
-	nd->st.rx_packets++;
-	nd->st.rx_bytes += len - NET_HDR_LEN;
-	if (nbuf > 1)
-		nd->st.rx_merged++;
-}
-
-void net_rx_flush(struct net_dev *nd)
-{
-	if (!nd->rx.dirty)
-		return;
-	nd->rx.dirty = false;
-	virtq_flush(nd->rx.vq);
-	/* Delivered RX chains made IOVA room the TX queue was waiting for. */
-	if (nd->tx.iova_wait) {
-		nd->tx.iova_wait = false;
-		net_tx_run(nd);
-	}
-}
-
-/* Forget the stash (reset, teardown): its chains' memory is not ours. */
-static void net_rx_unstash(struct net_dev *nd)
-{
-	struct net_rxq *q = &nd->rx;
-
-	for (; q->nr; q->nr--, q->first = (q->first + 1) % NET_RX_STASH)
-		iova_refs_put(q->vq->iova, &q->stash[q->first].refs);
 }
 
 /* ---- vdev_model_ops ---- */
@@ -680,51 +359,12 @@ static void net_stop(struct vdev *d)
 	 */
 	if (nd->tx.held)
 		nd->st.tx_drop[NET_DROP_RESET]++;
-	net_rx_unstash(nd);
+	net_rx_reset(nd);
 	iova_refs_put(nd->tx.vq->iova, &nd->tx.refs);
-	nd->rx.iova_wait = false;
 	nd->tx.iova_wait = false;
-	nd->rx.first = 0;
-	nd->rx.nr = 0;
-	nd->rx.flat_cnt = 0;
-	nd->rx.flat_cap = 0;
-	nd->rx.dirty = false;
-	nd->rx.starved = false;
 	nd->tx.held = false;
 	nd->tx.dirty = false;
 	nd->be->ops->stop(nd->be);
-}
-
-/* Restart: an RX chain is simply stashed again, being still empty. */
-static void net_resubmit_rx(struct net_dev *nd, uint16_t head)
-{
-	struct net_rxq *q = &nd->rx;
-	struct net_rxbuf *b = &q->stash[(q->first + q->nr) % NET_RX_STASH];
-	struct virtq_elem e = { .iov = b->iov, .iov_max = NET_RX_CHAIN_IOV,
-				.refs = &b->refs };
-	struct iova_refs refs = { 0 };
-	struct iovec one;
-	int ret;
-
-	if (q->nr == NET_RX_STASH) {
-		e.iov = &one;
-		e.iov_max = 1;
-		e.refs = &refs;
-	}
-	ret = virtq_map_head(q->vq, head, &e);
-	if (ret == -EPROTO) {
-		vdev_vq_broken(nd->d, q->vq);
-		return;
-	}
-	if (ret == -EINVAL) {
-		dev_info(nd->d->name, "net: rx head %u not in flight", head);
-		return;
-	}
-	/* An empty RX chain answered with nothing (-EBUSY too) loses nothing. */
-	if (ret != 1 || e.iov == &one || !net_rx_stash(nd, b, &e))
-		net_rx_discard(nd, head, e.refs);
-	iova_refs_fini(q->vq->iova, &refs);
-	net_rx_flush(nd);
 }
 
 /*
@@ -762,7 +402,7 @@ static void net_resubmit(struct vdev *d, struct virtq *vq, uint16_t head)
 	if (!nd->running || !vq->num || vq->broken)
 		return;
 	if (vq == nd->rx.vq)
-		net_resubmit_rx(nd, head);
+		net_rx_resubmit(nd, head);
 	else if (vq == nd->tx.vq)
 		net_resubmit_tx(nd, head);
 }
@@ -778,14 +418,11 @@ static unsigned int net_inflight(const struct vdev *d)
 static void net_destroy(struct vdev *d)
 {
 	struct net_dev *nd = d->model;
-	unsigned int i;
 
 	if (!nd)
 		return;
 	nd->be->ops->close(nd->be);
-	net_rx_unstash(nd);
-	for (i = 0; i < NET_RX_STASH; i++)
-		iova_refs_fini(&d->iova, &nd->rx.stash[i].refs);
+	net_rx_fini(nd);
 	iova_refs_fini(&d->iova, &nd->tx.refs);
 	free(nd);
 	d->model = NULL;
@@ -819,7 +456,7 @@ static void net_dump_stats(const struct vdev *d, int fd)
 	const struct net_dev *nd = d->model;
 	const struct net_stats *st = &nd->st;
 
-	stat_line(fd, "link", net_link_up(nd));
+	stat_line(fd, "link", net_link_is_up(nd));
 	stat_line(fd, "link_admin", nd->admin_up);
 	stat_line(fd, "link_changes", st->link_changes);
 	stat_line(fd, "rx_packets", st->rx_packets);
@@ -842,6 +479,33 @@ static void net_dump_stats(const struct vdev *d, int fd)
 		nd->be->ops->dump_stats(nd->be, fd);
 }
 
+/* SIGUSR2, tests: the administrative link state. */
+static void net_set_link(struct vdev *d, bool up)
+{
+	struct net_dev *nd = d->model;
+
+	if (nd->admin_up == up)
+		return;
+	nd->admin_up = up;
+	net_link_update(nd, true);
+}
+
+static bool net_get_link(const struct vdev *d)
+{
+	const struct net_dev *nd = d->model;
+
+	return nd->admin_up;
+}
+
+/* SIGHUP: the backend opens again what it lost (a deleted tap). */
+static void net_reconnect(struct vdev *d)
+{
+	struct net_dev *nd = d->model;
+
+	if (nd->be->ops->reconnect)
+		nd->be->ops->reconnect(nd->be);
+}
+
 static const struct vdev_model_ops net_ops = {
 	.kind = "net",
 	.dump_stats = net_dump_stats,
@@ -851,6 +515,9 @@ static const struct vdev_model_ops net_ops = {
 	.resubmit = net_resubmit,
 	.inflight = net_inflight,
 	.destroy = net_destroy,
+	.set_link = net_set_link,
+	.get_link = net_get_link,
+	.reconnect = net_reconnect,
 };
 
 /* ---- setup ---- */
@@ -875,20 +542,16 @@ static const struct vdev_model_ops net_ops = {
 
 static int net_open_backend(struct net_dev *nd, const struct net_devcfg *cfg)
 {
-	int ret = -EINVAL;
+	int ret;
 
-	switch (cfg->backend) {
-	case NET_BACKEND_TAP:
-		ret = net_tap_open(&nd->be, nd, cfg);
-		break;
-	case NET_BACKEND_CABLE:
-		ret = net_cable_open(&nd->be, nd, cfg);
-		break;
+	if (!cfg->backend) {
+		dev_info(nd->d->name, "net: no backend");
+		return -EINVAL;
 	}
+	ret = cfg->backend->open(&nd->be, &nd->port, cfg);
 	if (ret)
 		dev_info(nd->d->name, "net: cannot open the %s backend: %s",
-			 cfg->backend == NET_BACKEND_TAP ? "tap" : "cable",
-			 strerror(-ret));
+			 cfg->backend->name, strerror(-ret));
 	return ret;
 }
 
@@ -917,6 +580,7 @@ int net_model_init(struct vdev *d, const struct net_devcfg *cfg)
 	nd = calloc(1, sizeof(*nd));
 	if (!nd)
 		return -ENOMEM;
+	nd->port.ops = &net_port_ops;
 	nd->d = d;
 	nd->cfg = cfg;
 	nd->admin_up = cfg->link_up;
@@ -930,6 +594,7 @@ int net_model_init(struct vdev *d, const struct net_devcfg *cfg)
 	d->nr_vqs = 2;
 	d->vq_size_max = cfg->queue_size;
 	net_fill_config(d, cfg);
+	nd->port.name = d->name;
 
 	ret = net_open_backend(nd, cfg);
 	if (ret)

@@ -50,6 +50,18 @@ struct vdev_model_ops {
 	void (*destroy)(struct vdev *d);
 	/* Write the model's counters to @fd, one stat_line() each. */
 	void (*dump_stats)(const struct vdev *d, int fd);
+	/*
+	 * The administrative link state (SIGUSR2 link requests).  The table
+	 * gives the initial one; the driver sees the change through a config
+	 * interrupt.  NULL for a model without a link (blk).
+	 */
+	void (*set_link)(struct vdev *d, bool up);
+	bool (*get_link)(const struct vdev *d);
+	/*
+	 * SIGHUP: open again what the backend lost (a deleted tap).  NULL
+	 * for a model whose backends cannot lose anything.
+	 */
+	void (*reconnect)(struct vdev *d);
 };
 
 struct vdev_transport_ops {

@@ -57,7 +57,7 @@ def main():
             for inc in INCLUDE.findall(text):
                 tgt = os.path.normpath(os.path.join(os.path.dirname(rel), inc))
                 if not os.path.isfile(os.path.join(src, tgt)):
-                    continue  # generated (autoconf.h, devtable_max.h, ...)
+                    continue  # generated (autoconf.h, devtable_gen.h, ...)
                 them = layer_of(tgt)
                 why = None
                 if them is None:

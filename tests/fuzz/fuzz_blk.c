@@ -310,13 +310,13 @@ static int open_disk(bool file, int *fd)
 
 	if (file) {
 		*fd = open(file_path, O_RDWR | O_CLOEXEC);
-		cfg.backend = BLK_BACKEND_FILE;
+		cfg.backend = &blk_file_backend;
 		cfg.path = file_path;
 	} else {
 		/* A RAM disk of a crashed run would be kept: start empty. */
 		run_path(ram, sizeof(ram), cfg.name, ".ram");
 		unlink(ram);
-		cfg.backend = BLK_BACKEND_RAM;
+		cfg.backend = &blk_ram_backend;
 		cfg.path = NULL;
 	}
 	if (file && (*fd < 0 || ftruncate(*fd, 0) || ftruncate(*fd, CAP)))

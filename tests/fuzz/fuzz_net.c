@@ -64,13 +64,17 @@
 
 static const struct net_devcfg cable_table[] = {
 	{ .name = "fz0", .mtu = 1500, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[1], .link_up = true },
+	  .backend = &net_cable_backend, .peer = &cable_table[1],
+	  .link_up = true },
 	{ .name = "fz1", .mtu = 1500, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[0], .link_up = true },
+	  .backend = &net_cable_backend, .peer = &cable_table[0],
+	  .link_up = true },
 	{ .name = "fz2", .mtu = 9000, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[3], .link_up = true },
+	  .backend = &net_cable_backend, .peer = &cable_table[3],
+	  .link_up = true },
 	{ .name = "fz3", .mtu = 1200, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_CABLE, .peer = &cable_table[2], .link_up = true },
+	  .backend = &net_cable_backend, .peer = &cable_table[2],
+	  .link_up = true },
 };
 
 /* A device of the table, with the state file its queues log into. */
@@ -599,7 +603,7 @@ static void step(struct input *in)
 		}
 		break;
 	case 5:
-		net_set_link(e->d, take(in, 1) & 1);
+		e->d->ops->set_link(e->d, take(in, 1) & 1);
 		break;
 	case 6:
 		if (e->started) {
@@ -668,7 +672,7 @@ static void run(const uint8_t *data, size_t size)
 			end_reset(&E[k]);
 		}
 		if (E[k].started && E[k].d->state == VDEV_RUNNING)
-			net_set_link(E[k].d, true);
+			E[k].d->ops->set_link(E[k].d, true);
 	}
 	unhold();
 	for (k = 0; k < 2; k++) {
@@ -688,7 +692,7 @@ static void run(const uint8_t *data, size_t size)
 	for (k = 0; k < 2; k++) {
 		must(!E[k].d->ops->inflight(E[k].d) && !E[k].d->iova.nr);
 		/* The table's link state, which the next input starts from. */
-		net_set_link(E[k].d, true);
+		E[k].d->ops->set_link(E[k].d, true);
 	}
 	/* Taken once both links are up: the carrier of each follows both. */
 	for (k = 0; k < 2; k++)

@@ -111,7 +111,8 @@ static int truncate_new(const char *path, uint64_t size)
 	return ret;
 }
 
-static int t_setup(enum blk_backend_kind kind, unsigned int nq, bool ro)
+static int t_setup(const struct blk_backend_kind *kind, unsigned int nq,
+		   bool ro)
 {
 	memset(&T, 0, sizeof(T));
 	T.cfg = (struct blk_devcfg) {
@@ -119,7 +120,7 @@ static int t_setup(enum blk_backend_kind kind, unsigned int nq, bool ro)
 		.readonly = ro, .block_size = 512, .num_queues = nq,
 		.queue_size = QSIZE, .serial = "vdfw-serial-1",
 	};
-	if (kind == BLK_BACKEND_FILE) {
+	if (kind == &blk_file_backend) {
 		snprintf(T.path, sizeof(T.path), "%s/disk.img", tmpdir);
 		T.cfg.path = T.path;
 		if (!ro)
@@ -311,7 +312,7 @@ TEST(features_and_config)
 			BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_F_VERSION_1) |
 			BIT(VIRTIO_F_ACCESS_PLATFORM);
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	CHECK_EQ(T.d.device_id, VIRTIO_ID_BLOCK);
 	CHECK_EQ(T.d.features & must, must);
 	CHECK(!(T.d.features & (BIT(VIRTIO_BLK_F_CONFIG_WCE) |
@@ -339,7 +340,7 @@ TEST(features_and_config)
 	t_teardown();
 
 	/* Read-only, multi-queue, 4 KiB blocks. */
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 4, true), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 4, true), 0);
 	CHECK(T.d.features & BIT(VIRTIO_BLK_F_RO));
 	CHECK(T.d.features & BIT(VIRTIO_BLK_F_MQ));
 	CHECK(!(T.d.features & (BIT(VIRTIO_BLK_F_DISCARD) |
@@ -353,10 +354,10 @@ TEST(features_and_config)
 
 /* ---- data path, per backend ---- */
 
-static int t_rw_roundtrip(enum blk_backend_kind kind)
+static int t_rw_roundtrip(const struct blk_backend_kind *kind)
 {
 	static uint8_t a[16384], b[16384];
-	bool zeroes = kind == BLK_BACKEND_NULL;
+	bool zeroes = kind == &blk_null_backend;
 	struct treq r;
 	unsigned int i;
 
@@ -380,7 +381,7 @@ static int t_rw_roundtrip(enum blk_backend_kind kind)
 	/* Zero-length transfers are fine and touch nothing. */
 	CHECK_EQ(t_rw(&r, VIRTIO_BLK_T_IN, 0, NULL, 0), VIRTIO_BLK_S_OK);
 	CHECK_EQ(T.d.ops->inflight(&T.d), 0);
-	if (kind == BLK_BACKEND_FILE) {
+	if (kind == &blk_file_backend) {
 		/* The bytes are in the file where the guest put them. */
 		int fd = open(T.path, O_RDONLY);
 
@@ -395,17 +396,17 @@ static int t_rw_roundtrip(enum blk_backend_kind kind)
 
 TEST(rw_ram)
 {
-	return t_rw_roundtrip(BLK_BACKEND_RAM);
+	return t_rw_roundtrip(&blk_ram_backend);
 }
 
 TEST(rw_null)
 {
-	return t_rw_roundtrip(BLK_BACKEND_NULL);
+	return t_rw_roundtrip(&blk_null_backend);
 }
 
 TEST(rw_file)
 {
-	return t_rw_roundtrip(BLK_BACKEND_FILE);
+	return t_rw_roundtrip(&blk_file_backend);
 }
 
 TEST(get_id)
@@ -414,7 +415,7 @@ TEST(get_id)
 	uint8_t buf[VIRTIO_BLK_ID_BYTES];
 	struct treq r;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	memset(buf, 0xff, sizeof(buf));
 	CHECK_EQ(t_rw(&r, VIRTIO_BLK_T_GET_ID, 0, buf, sizeof(buf)),
 		 VIRTIO_BLK_S_OK);
@@ -430,7 +431,7 @@ TEST(get_id)
 	/* Exactly 20 bytes: no terminating NUL. */
 	memset(&T, 0, sizeof(T));
 	T.cfg = (struct blk_devcfg) {
-		.name = "tblk", .capacity = CAP, .backend = BLK_BACKEND_NULL,
+		.name = "tblk", .capacity = CAP, .backend = &blk_null_backend,
 		.block_size = 512, .num_queues = 1, .queue_size = QSIZE,
 		.serial = id20,
 	};
@@ -451,7 +452,7 @@ TEST(unknown_type_unsupp)
 	struct treq r;
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		t_post(0, &r, types[i], 0, sizeof(buf), buf);
 		CHECK_EQ(t_do(0, &r), VIRTIO_BLK_S_UNSUPP);
@@ -480,7 +481,7 @@ TEST(out_of_range_and_bad_length)
 	struct treq r;
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	CHECK_EQ(t_fill(0, 8192, 0x5c), 0);
 	CHECK_EQ(t_fill(CAP_SECTORS - 8, 4096, 0x5c), 0);
 	memset(buf, 0xa1, sizeof(buf));
@@ -507,7 +508,7 @@ TEST(logical_block_alignment)
 
 	memset(&T, 0, sizeof(T));
 	T.cfg = (struct blk_devcfg) {
-		.name = "tblk", .capacity = CAP, .backend = BLK_BACKEND_RAM,
+		.name = "tblk", .capacity = CAP, .backend = &blk_ram_backend,
 		.block_size = 4096, .num_queues = 1, .queue_size = QSIZE,
 	};
 	CHECK_EQ(t_setup_cfg(&T, 0), 0);
@@ -542,7 +543,7 @@ TEST(readonly_device)
 	memset(buf, 0x3e, sizeof(buf));
 	CHECK_EQ(pwrite(fd, buf, sizeof(buf), 0), (long)sizeof(buf));
 	close(fd);
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, true), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, true), 0);
 	CHECK(T.d.features & BIT(VIRTIO_BLK_F_RO));
 	memset(buf, 0x11, sizeof(buf));
 	CHECK_EQ(t_rw(&r, VIRTIO_BLK_T_OUT, 0, buf, sizeof(buf)),
@@ -585,7 +586,7 @@ TEST(layout_rules)
 	struct sim_seg s[4];
 	uint32_t len;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	CHECK_EQ(t_fill(8, 1024, 0x44), 0);
 	memset(data, 0x99, sizeof(data));
 
@@ -648,7 +649,7 @@ TEST(buffer_across_regions)
 	uint32_t len;
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = i;
 	s[0] = (struct sim_seg){ .len = 16, .data = &out };
@@ -690,7 +691,7 @@ static int t_dwz(uint32_t type, const struct virtio_blk_discard_write_zeroes *s,
 	return t_do(0, &r);
 }
 
-static int t_discard_write_zeroes(enum blk_backend_kind kind)
+static int t_discard_write_zeroes(const struct blk_backend_kind *kind)
 {
 	struct virtio_blk_discard_write_zeroes s[BLK_DWZ_SEG_MAX + 1];
 	const uint32_t U = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
@@ -758,12 +759,12 @@ static int t_discard_write_zeroes(enum blk_backend_kind kind)
 
 TEST(discard_write_zeroes_ram)
 {
-	return t_discard_write_zeroes(BLK_BACKEND_RAM);
+	return t_discard_write_zeroes(&blk_ram_backend);
 }
 
 TEST(discard_write_zeroes_file)
 {
-	return t_discard_write_zeroes(BLK_BACKEND_FILE);
+	return t_discard_write_zeroes(&blk_file_backend);
 }
 
 TEST(discard_not_negotiated_unsupp)
@@ -772,7 +773,7 @@ TEST(discard_not_negotiated_unsupp)
 
 	memset(&T, 0, sizeof(T));
 	T.cfg = (struct blk_devcfg) {
-		.name = "tblk", .capacity = CAP, .backend = BLK_BACKEND_RAM,
+		.name = "tblk", .capacity = CAP, .backend = &blk_ram_backend,
 		.block_size = 512, .num_queues = 1, .queue_size = QSIZE,
 	};
 	CHECK_EQ(t_setup_cfg(&T, BIT(VIRTIO_BLK_F_DISCARD) |
@@ -787,7 +788,7 @@ TEST(discard_not_negotiated_unsupp)
 
 /* ---- batching and queues ---- */
 
-static int t_batch(enum blk_backend_kind kind)
+static int t_batch(const struct blk_backend_kind *kind)
 {
 	enum { N = 48 };
 	static struct treq r[N];
@@ -807,12 +808,12 @@ static int t_batch(enum blk_backend_kind kind)
 	for (i = 0; i < N; i++)
 		CHECK_EQ(t_status(&r[i]), VIRTIO_BLK_S_OK);
 	/* Synchronous backends: the whole kick is one interrupt. */
-	if (kind != BLK_BACKEND_FILE)
+	if (kind != &blk_file_backend)
 		CHECK_EQ(T.sq[0].irqs, 1);
 	else
 		CHECK(T.sq[0].irqs >= 1 && T.sq[0].irqs <= N);
 	for (i = 0; i < N; i++) {
-		if (kind == BLK_BACKEND_NULL)
+		if (kind == &blk_null_backend)
 			break;
 		CHECK(t_expect(i * 8, 512, i + 1));
 	}
@@ -822,17 +823,17 @@ static int t_batch(enum blk_backend_kind kind)
 
 TEST(batch_one_irq_ram)
 {
-	return t_batch(BLK_BACKEND_RAM);
+	return t_batch(&blk_ram_backend);
 }
 
 TEST(batch_one_irq_null)
 {
-	return t_batch(BLK_BACKEND_NULL);
+	return t_batch(&blk_null_backend);
 }
 
 TEST(batch_file)
 {
-	return t_batch(BLK_BACKEND_FILE);
+	return t_batch(&blk_file_backend);
 }
 
 /* Mixed types in one batch, on indirect and direct chains. */
@@ -842,7 +843,7 @@ TEST(batch_mixed_indirect)
 	struct virtio_blk_discard_write_zeroes s = dwz(64, 8, 0);
 	struct treq r[5];
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	memset(a, 0x7a, sizeof(a));
 	t_post(0, &r[0], VIRTIO_BLK_T_OUT, 0, sizeof(a), a);
 	t_post(0, &r[1], VIRTIO_BLK_T_FLUSH, 0, 0, NULL);
@@ -874,7 +875,7 @@ TEST(multi_queue_independent)
 	static uint8_t a[512], b[512];
 	struct treq r0, r2, r3;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 4, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 4, false), 0);
 	memset(a, 0x0f, sizeof(a));
 	t_post(0, &r0, VIRTIO_BLK_T_OUT, 0, sizeof(a), a);
 	t_post(2, &r2, VIRTIO_BLK_T_OUT, 8, sizeof(a), a);
@@ -934,7 +935,7 @@ TEST(file_completes_from_loop)
 	static uint8_t a[65536];
 	struct treq r;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	memset(a, 0x31, sizeof(a));
 	t_post(0, &r, VIRTIO_BLK_T_OUT, 0, sizeof(a), a);
 	t_kick(0);
@@ -955,7 +956,7 @@ TEST(file_io_errors_are_ioerr)
 	struct treq r;
 	int fd, bad;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	CHECK_EQ(t_fill(0, 4096, 0x12), 0);
 	fd = fd_of(T.path);
 	CHECK(fd >= 0);
@@ -999,7 +1000,7 @@ TEST(too_many_segments)
 	/* A chain may not be longer than the queue: use a big one. */
 	memset(&T, 0, sizeof(T));
 	T.cfg = (struct blk_devcfg) {
-		.name = "tblk", .capacity = CAP, .backend = BLK_BACKEND_RAM,
+		.name = "tblk", .capacity = CAP, .backend = &blk_ram_backend,
 		.block_size = 512, .num_queues = 1, .queue_size = 256,
 	};
 	CHECK_EQ(t_setup_cfg(&T, 0), 0);
@@ -1040,7 +1041,7 @@ TEST(broken_queue_stops_device)
 {
 	struct treq r;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	sim_vq_offer(&T.sq[0], QSIZE + 5);	/* a head that does not exist */
 	t_kick(0);
 	CHECK_EQ(nr_broken, 1);
@@ -1076,7 +1077,7 @@ TEST(random_requests_fuzz)
 		if (iter % 200 == 0) {
 			if (iter)
 				t_teardown();
-			CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+			CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 		}
 		/* Plausible header, hostile everything else. */
 		memset(&r.hdr, 0, sizeof(r.hdr));
@@ -1121,7 +1122,7 @@ TEST(stop_drops_late_completions)
 	uint16_t used_before;
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	for (i = 0; i < N; i++) {
 		memset(a[i], 0x50 + i, sizeof(a[i]));
 		t_post(0, &r[i], VIRTIO_BLK_T_OUT, i * 8, 4096, a[i]);
@@ -1180,7 +1181,7 @@ TEST(reset_with_requests_in_flight)
 	static uint8_t a[4096], b[4096];
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	memset(a, 0x61, sizeof(a));
 	post_indirect = true;
 	for (i = 0; i < QSIZE; i++)
@@ -1217,7 +1218,7 @@ TEST(resubmit_after_restart)
 	struct virtq_elem e = { 0 };
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_RAM, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
 	memset(a, 0x2b, sizeof(a));
 	t_post(0, &r[0], VIRTIO_BLK_T_OUT, 16, sizeof(a), a);
 	t_post(0, &r[1], VIRTIO_BLK_T_IN, 16, sizeof(b), NULL);
@@ -1255,7 +1256,7 @@ TEST(resubmit_without_free_slot)
 	struct virtq_elem e = { .iov = iov, .iov_max = 4 };
 	unsigned int i;
 
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	post_indirect = true;
 	for (i = 0; i < QSIZE; i++)
 		CHECK(t_post(0, &old[i], VIRTIO_BLK_T_OUT, i, 512, a) >= 0);
@@ -1321,7 +1322,7 @@ TEST(many_regions_file_batch)
 	int fd;
 
 	t_fetch_pages = 1;
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	t_fetch_pages = 0;
 	for (i = 0; i < N; i++) {
 		memset(data[i], 0x40 + i, sizeof(data[i]));
@@ -1375,7 +1376,7 @@ TEST(invalidated_under_request_not_ok)
 	static struct treq r;
 
 	t_fetch_pages = 1;
-	CHECK_EQ(t_setup(BLK_BACKEND_FILE, 1, false), 0);
+	CHECK_EQ(t_setup(&blk_file_backend, 1, false), 0);
 	t_fetch_pages = 0;
 	t_post_scattered(&r, VIRTIO_BLK_T_IN, 64, NULL, 1, false);
 	CHECK(r.head >= 0);
@@ -1495,13 +1496,13 @@ static void t_retile(unsigned int pages)
  * backend: every completion is judged by the oracle, and the disk
  * checked against it now and then.
  */
-static int t_random_io_shadow(enum blk_backend_kind kind)
+static int t_random_io_shadow(const struct blk_backend_kind *kind)
 {
 	enum { BATCHES = 400, MAX_BATCH = 8 };
 	static struct treq r[MAX_BATCH];
 	struct blkshadow_req *sr[MAX_BATCH];
 	static struct blkshadow S;
-	bool file = kind == BLK_BACKEND_FILE;
+	bool file = kind == &blk_file_backend;
 	unsigned int b, nr, got, i;
 	uint64_t bufs;
 	uint16_t head;
@@ -1566,12 +1567,12 @@ static int t_random_io_shadow(enum blk_backend_kind kind)
 
 TEST(random_io_shadow_ram)
 {
-	return t_random_io_shadow(BLK_BACKEND_RAM);
+	return t_random_io_shadow(&blk_ram_backend);
 }
 
 TEST(random_io_shadow_file)
 {
-	return t_random_io_shadow(BLK_BACKEND_FILE);
+	return t_random_io_shadow(&blk_file_backend);
 }
 
 int main(void)

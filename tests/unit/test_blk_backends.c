@@ -52,8 +52,8 @@ static void t_batch(struct blk_backend *be)
 	nr_batches++;
 }
 
-static struct blk_devcfg t_cfg(enum blk_backend_kind kind, const char *path,
-			       uint64_t capacity, bool ro)
+static struct blk_devcfg t_cfg(const struct blk_backend_kind *kind,
+			       const char *path, uint64_t capacity, bool ro)
 {
 	return (struct blk_devcfg) {
 		.name = "tblk", .capacity = capacity, .backend = kind,
@@ -64,13 +64,9 @@ static struct blk_devcfg t_cfg(enum blk_backend_kind kind, const char *path,
 
 static int t_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
 {
-	int (*open_fn)(struct blk_backend **bep, const struct blk_devcfg *cfg);
 	int ret;
 
-	open_fn = cfg->backend == BLK_BACKEND_RAM ? blk_ram_open :
-		  cfg->backend == BLK_BACKEND_NULL ? blk_null_open :
-						     blk_file_open;
-	ret = open_fn(bep, cfg);
+	ret = cfg->backend->open(bep, cfg);
 	if (!ret) {
 		(*bep)->complete = t_complete;
 		(*bep)->complete_batch = t_batch;
@@ -174,7 +170,7 @@ static char *t_path(const char *name)
 
 TEST(ram_rw_roundtrip)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_RAM, NULL, 8 * MIB, false);
+	struct blk_devcfg cfg = t_cfg(&blk_ram_backend, NULL, 8 * MIB, false);
 	static uint8_t a[6144], b[6144];
 	struct blk_backend *be;
 	struct tio t;
@@ -202,7 +198,8 @@ TEST(ram_rw_roundtrip)
 
 TEST(ram_sparse_discard_releases_pages)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_RAM, NULL, 1024 * MIB, false);
+	struct blk_devcfg cfg = t_cfg(&blk_ram_backend, NULL, 1024 * MIB,
+				      false);
 	size_t len = 16 * MIB;
 	struct blk_backend *be;
 	long base, grown, after;
@@ -235,7 +232,7 @@ TEST(ram_sparse_discard_releases_pages)
 
 TEST(ram_write_zeroes)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_RAM, NULL, 1 * MIB, false);
+	struct blk_devcfg cfg = t_cfg(&blk_ram_backend, NULL, 1 * MIB, false);
 	static uint8_t buf[65536];
 	struct blk_backend *be;
 
@@ -256,7 +253,7 @@ TEST(ram_write_zeroes)
 
 TEST(ram_readonly)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_RAM, NULL, 1 * MIB, true);
+	struct blk_devcfg cfg = t_cfg(&blk_ram_backend, NULL, 1 * MIB, true);
 	uint8_t buf[512];
 	struct blk_backend *be;
 
@@ -273,7 +270,8 @@ TEST(ram_readonly)
 
 TEST(null_ops)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_NULL, NULL, 1ull << 40, false);
+	struct blk_devcfg cfg = t_cfg(&blk_null_backend, NULL, 1ull << 40,
+				      false);
 	uint8_t buf[4096];
 	struct blk_backend *be;
 
@@ -295,7 +293,7 @@ TEST(null_ops)
 
 TEST(file_create_missing)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("new.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("new.img"),
 				      4 * MIB, false);
 	struct blk_backend *be;
 	struct stat st;
@@ -316,7 +314,7 @@ TEST(file_create_missing)
 
 TEST(file_open_refusals)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("small.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("small.img"),
 				      2 * MIB, false);
 	struct blk_backend *be;
 	struct stat st;
@@ -339,7 +337,7 @@ TEST(file_open_refusals)
 	cfg.path = "/dev/null";
 	CHECK_EQ(t_open(&be, &cfg), -EINVAL);
 	/* Read-only never creates. */
-	cfg = t_cfg(BLK_BACKEND_FILE, t_path("absent.img"), MIB, true);
+	cfg = t_cfg(&blk_file_backend, t_path("absent.img"), MIB, true);
 	CHECK_EQ(t_open(&be, &cfg), -ENOENT);
 	CHECK(access(cfg.path, F_OK) && errno == ENOENT);
 	return 0;
@@ -347,7 +345,7 @@ TEST(file_open_refusals)
 
 TEST(file_readonly_opens_rdonly)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("ro.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("ro.img"),
 				      MIB, false);
 	static uint8_t buf[4096];
 	struct blk_backend *be;
@@ -372,7 +370,7 @@ TEST(file_readonly_opens_rdonly)
 
 TEST(file_rw_async_via_loop)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("rw.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("rw.img"),
 				      4 * MIB, false);
 	static uint8_t a[65536], b[65536];
 	struct blk_backend *be;
@@ -404,7 +402,7 @@ TEST(file_rw_async_via_loop)
 /* More requests than SQ entries in one batch: the rest waits, none is lost. */
 TEST(file_batch_larger_than_sq)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("batch.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("batch.img"),
 				      4 * MIB, false);
 	enum { N = 300 };
 	static struct tio t[N];
@@ -472,7 +470,7 @@ static int t_check(struct blk_backend *be, uint64_t off, size_t len, int v)
 
 static int t_dwz_file(const char *path)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, path, 4 * MIB, false);
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, path, 4 * MIB, false);
 	struct blk_backend *be;
 	long full;
 
@@ -520,7 +518,7 @@ TEST(file_write_zeroes_tmpfs_fallback)
 /* The file shrank under us: a read past its end makes no progress. */
 TEST(file_short_read_is_eio)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("shrink.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("shrink.img"),
 				      MIB, false);
 	static uint8_t buf[8192];
 	struct blk_backend *be;
@@ -545,7 +543,7 @@ TEST(file_short_read_is_eio)
 static int t_swapped(const char *name, int (*reopen)(const char *),
 		     enum blk_io_op op)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path(name), MIB,
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path(name), MIB,
 				      false);
 	static uint8_t buf[4096];
 	struct blk_backend *be;
@@ -595,7 +593,7 @@ TEST(file_fd_errors)
  */
 TEST(file_short_write_then_efbig)
 {
-	struct blk_devcfg cfg = t_cfg(BLK_BACKEND_FILE, t_path("fsize.img"),
+	struct blk_devcfg cfg = t_cfg(&blk_file_backend, t_path("fsize.img"),
 				      MIB, false);
 	struct rlimit old, lim = { 512 * 1024, RLIM_INFINITY };
 	static uint8_t buf[8192];
@@ -635,7 +633,7 @@ TEST(file_full_filesystem)
 		rmdir(mnt);
 		SKIP("cannot mount a tmpfs (not root?)");
 	}
-	cfg = t_cfg(BLK_BACKEND_FILE, path, 4 * MIB, false);
+	cfg = t_cfg(&blk_file_backend, path, 4 * MIB, false);
 	ret = t_open(&be, &cfg);
 	if (!ret) {
 		ret = t_fill(be, 0, 256 * 1024, 0x55);
@@ -671,7 +669,7 @@ TEST(file_block_device)
 		goto out;
 	}
 	/* Bigger than the device: refused. */
-	cfg = t_cfg(BLK_BACKEND_FILE, dev, 4 * MIB, false);
+	cfg = t_cfg(&blk_file_backend, dev, 4 * MIB, false);
 	ret = t_open(&be, &cfg) == -ENOSPC ? 0 : -1;
 	cfg.capacity = 2 * MIB;
 	if (!ret)

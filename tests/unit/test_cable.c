@@ -47,29 +47,29 @@ CHECK_MAIN_DEFS("test_cable");
 /* Entries come in cable pairs; see t_pair(). */
 static const struct net_devcfg cable_table[] = {
 	{ .name = "tnet0", .mac = { 0x52, 0x54, 0, 0, 0, 1 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[1],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[1], .link_up = true },
 	{ .name = "tnet1", .mac = { 0x52, 0x54, 0, 0, 0, 2 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[0],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[0], .link_up = true },
 	{ .name = "tjumbo0", .mac = { 0x52, 0x54, 0, 0, 1, 1 }, .mtu = 9000,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[3],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[3], .link_up = true },
 	{ .name = "tjumbo1", .mac = { 0x52, 0x54, 0, 0, 1, 2 }, .mtu = 9000,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[2],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[2], .link_up = true },
 	{ .name = "tdown0", .mac = { 0x52, 0x54, 0, 0, 2, 1 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[5],
-	  .link_up = false },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[5], .link_up = false },
 	{ .name = "tdown1", .mac = { 0x52, 0x54, 0, 0, 2, 2 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[4],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[4], .link_up = true },
 	{ .name = "tmix0", .mac = { 0x52, 0x54, 0, 0, 3, 1 }, .mtu = 9000,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[7],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[7], .link_up = true },
 	{ .name = "tmix1", .mac = { 0x52, 0x54, 0, 0, 3, 2 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_CABLE, .peer = &cable_table[6],
-	  .link_up = true },
+	  .queue_size = QSIZE, .backend = &net_cable_backend,
+	  .peer = &cable_table[6], .link_up = true },
 };
 
 /* ---- one simulated guest with its device ---- */
@@ -633,7 +633,7 @@ TEST(link_switch_like_veth)
 	CHECK_EQ(t_pair(4, F_ALL, F_ALL), 0);
 	CHECK_EQ(t_status(&A), 0);
 	CHECK_EQ(t_status(&B), 0);
-	CHECK(!net_get_link(&A.d));
+	CHECK(!A.d.ops->get_link(&A.d));
 	CHECK_EQ(t_post_rx(&B, 8, 4096), 0);
 	CHECK_EQ(t_post_rx(&A, 8, 4096), 0);
 	mk_eth(fr, sizeof(fr), 1);
@@ -648,8 +648,8 @@ TEST(link_switch_like_veth)
 
 	/* Up: config update and config interrupt at both ends. */
 	A.cfg_irqs = B.cfg_irqs = A.cfg_updates = B.cfg_updates = 0;
-	net_set_link(&A.d, true);
-	CHECK(net_get_link(&A.d));
+	A.d.ops->set_link(&A.d, true);
+	CHECK(A.d.ops->get_link(&A.d));
 	CHECK_EQ(t_status(&A), VIRTIO_NET_S_LINK_UP);
 	CHECK_EQ(t_status(&B), VIRTIO_NET_S_LINK_UP);
 	CHECK_EQ(A.cfg_irqs, 1);
@@ -662,7 +662,7 @@ TEST(link_switch_like_veth)
 	CHECK(!memcmp(rf->data, fr, sizeof(fr)));
 
 	/* Down at B: A loses carrier too, and nothing crosses either way. */
-	net_set_link(&B.d, false);
+	B.d.ops->set_link(&B.d, false);
 	CHECK_EQ(t_status(&A), 0);
 	CHECK_EQ(t_status(&B), 0);
 	CHECK_EQ(A.cfg_irqs, 2);
@@ -673,7 +673,7 @@ TEST(link_switch_like_veth)
 	CHECK_EQ(t_stat(&A, "tx_drop_link_down"), 2);
 	CHECK_EQ(t_stat(&B, "tx_drop_link_down"), 2);
 	/* Setting what is already set changes nothing. */
-	net_set_link(&B.d, false);
+	B.d.ops->set_link(&B.d, false);
 	CHECK_EQ(A.cfg_irqs, 2);
 	CHECK_EQ(t_stat(&A, "link_changes"), 2);
 	t_unpair();
@@ -903,10 +903,10 @@ TEST(held_frame_dropped_on_link_down_or_peer_reset)
 	CHECK_EQ(t_send(&A, &no_hdr, fr, 300), 0);
 	CHECK_EQ(t_tx_done(&A), 0);
 	/* B's link goes down: both frames are dropped, A's ring drains. */
-	net_set_link(&B.d, false);
+	B.d.ops->set_link(&B.d, false);
 	CHECK_EQ(t_tx_done(&A), 2);
 	CHECK_EQ(t_stat(&A, "tx_drop_link_down"), 2);
-	net_set_link(&B.d, true);
+	B.d.ops->set_link(&B.d, true);
 
 	CHECK_EQ(t_send(&A, &no_hdr, fr, 300), 0);
 	CHECK_EQ(t_tx_done(&A), 0);
@@ -1742,7 +1742,7 @@ TEST(random_frames_fuzz)
 		CHECK_EQ(r, 0);
 		CHECK(t_tx_done(&A) >= 0);
 		if (rand() % 50 == 0)
-			net_set_link(&B.d, rand() % 2);
+			B.d.ops->set_link(&B.d, rand() % 2);
 		CHECK_EQ(A.d.state, VDEV_RUNNING);
 		CHECK_EQ(B.d.state, VDEV_RUNNING);
 	}

@@ -89,8 +89,9 @@ static int t_write(struct blk_backend *be, uint64_t off, size_t len)
 TEST(ram_full_tmpfs_fails_io)
 {
 	struct blk_devcfg cfg = {
-		.name = "tram", .capacity = 8 << 20, .backend = BLK_BACKEND_RAM,
-		.block_size = 512, .num_queues = 1, .queue_size = 16,
+		.name = "tram", .capacity = 8 << 20,
+		.backend = &blk_ram_backend, .block_size = 512,
+		.num_queues = 1, .queue_size = 16,
 	};
 	struct blk_backend *be;
 	char mnt[64];
@@ -103,7 +104,7 @@ TEST(ram_full_tmpfs_fails_io)
 		SKIP("cannot mount a tmpfs (not root?)");
 	}
 	setenv("VDUSED_RUN_DIR", mnt, 1);
-	ret = blk_ram_open(&be, &cfg);
+	ret = blk_ram_backend.open(&be, &cfg);
 	if (!ret) {
 		be->complete = t_complete;
 		/* 1 MiB fits (almost); the 2nd MiB cannot. */
@@ -141,7 +142,7 @@ static const struct vdev_transport_ops t_transport = {
  * that page, as a memory backend that lost its pages would: any access to
  * it is SIGBUS.  Returns the status byte, or -1.
  */
-static int t_sigbus_req(enum blk_backend_kind kind, uint32_t type,
+static int t_sigbus_req(const struct blk_backend_kind *kind, uint32_t type,
 			unsigned int *faults)
 {
 	struct blk_devcfg cfg = {
@@ -223,7 +224,7 @@ TEST(sigbus_write_ram_not_ok)
 {
 	unsigned int faults = 0;
 
-	CHECK_EQ(t_sigbus_req(BLK_BACKEND_RAM, VIRTIO_BLK_T_OUT, &faults),
+	CHECK_EQ(t_sigbus_req(&blk_ram_backend, VIRTIO_BLK_T_OUT, &faults),
 		 VIRTIO_BLK_S_IOERR);
 	CHECK(faults >= 1);	/* it really was SIGBUS, not a refused iova */
 	return 0;
@@ -233,7 +234,7 @@ TEST(sigbus_read_ram_not_ok)
 {
 	unsigned int faults = 0;
 
-	CHECK_EQ(t_sigbus_req(BLK_BACKEND_RAM, VIRTIO_BLK_T_IN, &faults),
+	CHECK_EQ(t_sigbus_req(&blk_ram_backend, VIRTIO_BLK_T_IN, &faults),
 		 VIRTIO_BLK_S_IOERR);
 	CHECK(faults >= 1);
 	return 0;
@@ -244,7 +245,7 @@ TEST(sigbus_write_file_not_ok)
 {
 	unsigned int faults = 0;
 
-	CHECK_EQ(t_sigbus_req(BLK_BACKEND_FILE, VIRTIO_BLK_T_OUT, &faults),
+	CHECK_EQ(t_sigbus_req(&blk_file_backend, VIRTIO_BLK_T_OUT, &faults),
 		 VIRTIO_BLK_S_IOERR);
 	return 0;
 }
@@ -253,7 +254,7 @@ TEST(sigbus_read_file_not_ok)
 {
 	unsigned int faults = 0;
 
-	CHECK_EQ(t_sigbus_req(BLK_BACKEND_FILE, VIRTIO_BLK_T_IN, &faults),
+	CHECK_EQ(t_sigbus_req(&blk_file_backend, VIRTIO_BLK_T_IN, &faults),
 		 VIRTIO_BLK_S_IOERR);
 	return 0;
 }

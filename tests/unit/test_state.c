@@ -34,7 +34,7 @@ CHECK_MAIN_DEFS("test_state");
 #define SECTOR 512
 
 static const struct blk_devcfg CFG = {
-	.name = NAME, .capacity = 1 << 20, .backend = BLK_BACKEND_RAM,
+	.name = NAME, .capacity = 1 << 20, .backend = &blk_ram_backend,
 	.block_size = 512, .num_queues = NQ, .queue_size = QS,
 	.serial = "vdfw-state",
 };

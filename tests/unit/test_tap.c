@@ -59,13 +59,13 @@ CHECK_MAIN_DEFS("test_tap");
 
 static const struct net_devcfg tap_table[] = {
 	{ .name = "ttap0", .mac = { 0x52, 0x54, 0, 0, 9, 1 }, .mtu = 1500,
-	  .queue_size = QSIZE, .backend = NET_BACKEND_TAP, .ifname = TAPNAME,
+	  .queue_size = QSIZE, .backend = &net_tap_backend, .ifname = TAPNAME,
 	  .link_up = true },
 	{ .name = "tbad0", .mtu = 1500, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_TAP,
+	  .backend = &net_tap_backend,
 	  .ifname = "a-name-too-long-for-ifnamsiz", .link_up = true },
 	{ .name = "tbad1", .mtu = 1500, .queue_size = QSIZE,
-	  .backend = NET_BACKEND_TAP, .ifname = "lo", .link_up = true },
+	  .backend = &net_tap_backend, .ifname = "lo", .link_up = true },
 };
 
 static const char *skip_why;	/* set when the environment cannot run taps */
@@ -815,7 +815,7 @@ TEST(tap_link_down_drops_both_ways)
 	fd = pkt_open(false);
 	CHECK(fd >= 0);
 	T.cfg_irqs = 0;
-	net_set_link(&T.d, false);
+	T.d.ops->set_link(&T.d, false);
 	CHECK_EQ(t_status(), 0);
 	CHECK_EQ(T.cfg_irqs, 1);
 	mk_frame(fr, 600, 1);
@@ -828,7 +828,7 @@ TEST(tap_link_down_drops_both_ways)
 	CHECK_EQ(t_recv(rf), 0);
 	CHECK_EQ(t_stat("rx_drop_link_down"), 1);
 	/* Up again: traffic flows, nothing stale arrives. */
-	net_set_link(&T.d, true);
+	T.d.ops->set_link(&T.d, true);
 	CHECK_EQ(t_status(), VIRTIO_NET_S_LINK_UP);
 	CHECK_EQ(pkt_send(fd, fr, 600), 0);
 	CHECK(pump(rx_pending, 1000));
@@ -899,7 +899,7 @@ TEST(tap_deleted_then_back)
 	CHECK_EQ(t_stat("tx_drop_link_down"), 1);
 
 	/* SIGHUP: created again, down until set up on the host. */
-	net_reconnect();
+	T.d.ops->reconnect(&T.d);
 	CHECK_EQ(t_stat("tap_attached"), 1);
 	CHECK_EQ(t_stat("tap_reattached"), 1);
 	CHECK_EQ(if_set_up(TAPNAME, true), 0);

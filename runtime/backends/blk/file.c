@@ -435,7 +435,7 @@ err_ring:
 	return ret;
 }
 
-int blk_file_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
+static int file_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
 {
 	struct file_backend *fb;
 	bool is_blk, punch;
@@ -487,3 +487,8 @@ err_free:
 	free(fb);
 	return ret;
 }
+
+const struct blk_backend_kind blk_file_backend = {
+	.name = "file",
+	.open = file_open,
+};

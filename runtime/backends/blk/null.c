@@ -39,7 +39,7 @@ static const struct blk_backend_ops null_ops = {
 	.close = null_close,
 };
 
-int blk_null_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
+static int null_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
 {
 	struct blk_backend *be;
 
@@ -59,3 +59,8 @@ int blk_null_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
 	*bep = be;
 	return 0;
 }
+
+const struct blk_backend_kind blk_null_backend = {
+	.name = "null",
+	.open = null_open,
+};

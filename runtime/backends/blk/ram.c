@@ -165,7 +165,7 @@ err:
 	return ret;
 }
 
-int blk_ram_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
+static int ram_open(struct blk_backend **bep, const struct blk_devcfg *cfg)
 {
 	int prot = PROT_READ | (cfg->readonly ? 0 : PROT_WRITE);
 	struct ram_backend *r;
@@ -208,3 +208,8 @@ err_free:
 	free(r);
 	return ret;
 }
+
+const struct blk_backend_kind blk_ram_backend = {
+	.name = "ram",
+	.open = ram_open,
+};

@@ -94,7 +94,7 @@ static enum cable_plan cable_plan(const struct net_hdr *h, uint64_t rx)
 }
 
 /* Deliver @f whole (completing its checksum if @csum) to @rx. */
-static int cable_pass(struct net_dev *rx, const struct net_txframe *f,
+static int cable_pass(struct net_port *rx, const struct net_txframe *f,
 		      bool csum)
 {
 	uint32_t len = NET_HDR_LEN + f->len;
@@ -105,15 +105,15 @@ static int cable_pass(struct net_dev *rx, const struct net_txframe *f,
 
 	/* The receiver's MTU, not the sender's, decides what it accepts. */
 	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
-	    f->len > NET_FRAME_MAX(net_mtu(rx))) {
-		net_rx_dropped(rx, NET_DROP_OVERSIZE);
+	    f->len > NET_FRAME_MAX(net_port_mtu(rx))) {
+		net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
 		return 0;
 	}
-	ret = net_rx_reserve(rx, len, false, &room);
+	ret = net_port_rx_reserve(rx, len, false, &room);
 	if (ret == -EAGAIN)
 		return -EAGAIN;
 	if (ret == -EMSGSIZE) {
-		net_rx_dropped(rx, NET_DROP_OVERSIZE);
+		net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
 		return 0;
 	}
 	if (ret)
@@ -124,17 +124,17 @@ static int cable_pass(struct net_dev *rx, const struct net_txframe *f,
 		gso_csum_complete(room.iov, room.cnt, NET_HDR_LEN, f->len,
 				  h.csum_start, h.csum_offset);
 		h.flags = 0;
-		net_rx_soft_offload(rx, 0);
+		net_port_rx_soft_offload(rx, 0);
 	}
 	h.num_buffers = 0;	/* the model's to fill in */
 	net_hdr_encode(&h, raw);
 	iov_write(room.iov, room.cnt, 0, raw, NET_HDR_LEN);
-	net_rx_commit(rx, len);
+	net_port_rx_commit(rx, len);
 	return 0;
 }
 
 /* Write segment @i of the frame being cut into a reserved @room. */
-static void cable_put_segment(struct cable *c, struct net_dev *rx,
+static void cable_put_segment(struct cable *c, struct net_port *rx,
 			      const struct net_txframe *f,
 			      const struct net_rxroom *room, uint32_t off,
 			      uint32_t plen)
@@ -149,14 +149,14 @@ static void cable_put_segment(struct cable *c, struct net_dev *rx,
 	gso_tcp_finish(g, c->seg_hdr, plen, room->iov, room->cnt, poff);
 	iov_write(room->iov, room->cnt, NET_HDR_LEN, c->seg_hdr, g->hdrs);
 	/* Every checksum is complete: say so if the receiver listens. */
-	if (net_features(rx) & BIT(VIRTIO_NET_F_GUEST_CSUM))
+	if (net_port_features(rx) & BIT(VIRTIO_NET_F_GUEST_CSUM))
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	net_hdr_encode(&h, raw);
 	iov_write(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
 }
 
 /* Cut @f into segments for @rx; a held frame resumes at f->resume. */
-static int cable_segment(struct cable *c, struct net_dev *rx,
+static int cable_segment(struct cable *c, struct net_port *rx,
 			 struct net_txframe *f)
 {
 	struct gso_tcp *g = &c->gso;
@@ -173,39 +173,39 @@ static int cable_segment(struct cable *c, struct net_dev *rx,
 	for (i = f->resume; i < g->segs; i++) {
 		gso_tcp_segment(g, i, c->seg_hdr, &off, &plen);
 		len = NET_HDR_LEN + g->hdrs + plen;
-		if (len - NET_HDR_LEN > NET_FRAME_MAX(net_mtu(rx))) {
-			net_rx_dropped(rx, NET_DROP_OVERSIZE);
+		if (len - NET_HDR_LEN > NET_FRAME_MAX(net_port_mtu(rx))) {
+			net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
 			continue;
 		}
-		ret = net_rx_reserve(rx, len, false, &room);
+		ret = net_port_rx_reserve(rx, len, false, &room);
 		if (ret == -EAGAIN) {
 			f->resume = i;
 			return -EAGAIN;
 		}
 		if (ret == -EMSGSIZE) {
-			net_rx_dropped(rx, NET_DROP_OVERSIZE);
+			net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
 			continue;
 		}
 		if (ret)
 			return NET_DROP_PEER_DOWN;
 		cable_put_segment(c, rx, f, &room, off, plen);
-		net_rx_commit(rx, len);
+		net_port_rx_commit(rx, len);
 	}
-	net_rx_soft_offload(rx, g->segs);
+	net_port_rx_soft_offload(rx, g->segs);
 	return 0;
 }
 
 static int cable_xmit(struct net_backend *be, struct net_txframe *f)
 {
 	struct cable *c = to_cable(be);
-	struct net_dev *rx;
+	struct net_port *rx;
 
-	if (!c->peer || !net_running(c->peer->be.nd))
+	if (!c->peer || !net_port_running(c->peer->be.port))
 		return NET_DROP_PEER_DOWN;
-	rx = c->peer->be.nd;
-	if (!net_link_up(rx))
+	rx = c->peer->be.port;
+	if (!net_port_link_up(rx))
 		return NET_DROP_LINK_DOWN;
-	switch (cable_plan(&f->hdr, net_features(rx))) {
+	switch (cable_plan(&f->hdr, net_port_features(rx))) {
 	case CABLE_PASS:
 		return cable_pass(rx, f, false);
 	case CABLE_CSUM:
@@ -223,7 +223,7 @@ static void cable_xmit_done(struct net_backend *be)
 	struct cable *c = to_cable(be);
 
 	if (c->peer)
-		net_rx_flush(c->peer->be.nd);
+		net_port_rx_flush(c->peer->be.port);
 }
 
 /* Our driver posted RX buffers: the other end's held frame may fit now. */
@@ -232,7 +232,7 @@ static void cable_rx_kick(struct net_backend *be)
 	struct cable *c = to_cable(be);
 
 	if (c->peer)
-		net_tx_resume(c->peer->be.nd);
+		net_port_tx_resume(c->peer->be.port);
 }
 
 static int cable_start(struct net_backend *be, uint64_t features)
@@ -251,17 +251,18 @@ static void cable_link_changed(struct net_backend *be, bool up)
 	struct cable *c = to_cable(be);
 
 	if (c->peer)
-		net_carrier(c->peer->be.nd, net_link_admin(be->nd));
+		net_port_carrier(c->peer->be.port,
+				 net_port_link_admin(be->port));
 }
 
 static void cable_plug(struct cable *a, struct cable *b)
 {
 	a->peer = b;
 	b->peer = a;
-	dev_info(net_name(a->be.nd), "cable: plugged into %s",
-		 net_name(b->be.nd));
-	net_carrier(a->be.nd, net_link_admin(b->be.nd));
-	net_carrier(b->be.nd, net_link_admin(a->be.nd));
+	dev_info(a->be.port->name, "cable: plugged into %s",
+		 b->be.port->name);
+	net_port_carrier(a->be.port, net_port_link_admin(b->be.port));
+	net_port_carrier(b->be.port, net_port_link_admin(a->be.port));
 }
 
 static void cable_close(struct net_backend *be)
@@ -276,9 +277,9 @@ static void cable_close(struct net_backend *be)
 	if (p) {
 		p->peer = NULL;
 		c->peer = NULL;
-		net_carrier(p->be.nd, false);
+		net_port_carrier(p->be.port, false);
 		/* Its held frame, if any, now has nowhere to go. */
-		net_tx_resume(p->be.nd);
+		net_port_tx_resume(p->be.port);
 	}
 	free(c);
 }
@@ -311,8 +312,8 @@ static struct cable *cable_find(const struct net_devcfg *cfg)
 	return NULL;
 }
 
-int net_cable_open(struct net_backend **bep, struct net_dev *nd,
-		   const struct net_devcfg *cfg)
+static int cable_open(struct net_backend **bep, struct net_port *port,
+		      const struct net_devcfg *cfg)
 {
 	struct cable *c, *other;
 
@@ -324,7 +325,7 @@ int net_cable_open(struct net_backend **bep, struct net_dev *nd,
 	if (!c)
 		return -ENOMEM;
 	c->be.ops = &cable_ops;
-	c->be.nd = nd;
+	c->be.port = port;
 	c->be.features = CABLE_FEATURES;
 	c->cfg = cfg;
 	c->next = cable_ends;
@@ -334,6 +335,11 @@ int net_cable_open(struct net_backend **bep, struct net_dev *nd,
 	if (other && other->cfg->peer == cfg)
 		cable_plug(c, other);
 	else
-		dev_info(net_name(nd), "cable: waiting for %s", cfg->peer->name);
+		dev_info(port->name, "cable: waiting for %s", cfg->peer->name);
 	return 0;
 }
+
+const struct net_backend_kind net_cable_backend = {
+	.name = "cable",
+	.open = cable_open,
+};

@@ -25,7 +25,7 @@
  * host, tracked with rtnetlink link events.  If the tap vanishes (ip link
  * del) or its fd fails, the device keeps running with no carrier; the tap
  * is attached again as soon as an interface of that name appears, or
- * created again on SIGHUP (net_reconnect()).  We never recreate it by
+ * created again on SIGHUP (the reconnect op).  We never recreate it by
  * ourselves: whoever deleted it may have meant it.  A tap moved into
  * another network namespace is followed: its state there is polled once
  * a second (tap_netns.c says why not events), until it comes back.
@@ -96,10 +96,7 @@ struct tap {
 	uint32_t pend_len;		/* its length; 0 = none */
 	uint32_t pend_cap;		/* bytes of it already in the room */
 	struct tap_stats st;
-	struct tap *next;
 };
-
-static struct tap *taps;
 
 static struct tap *to_tap(const struct net_backend *be)
 {
@@ -108,7 +105,7 @@ static struct tap *to_tap(const struct net_backend *be)
 
 static const char *tap_dev(const struct tap *t)
 {
-	return net_name(t->be.nd);
+	return t->be.port->name;
 }
 
 /* ---- fd and carrier ---- */
@@ -119,7 +116,7 @@ static void tap_rearm(struct tap *t)
 
 	if (t->src.fd < 0)
 		return;
-	if (net_running(t->be.nd) && !t->rx_paused)
+	if (net_port_running(t->be.port) && !t->rx_paused)
 		ev |= EPOLLIN;
 	if (t->tx_wait)
 		ev |= EPOLLOUT;
@@ -129,7 +126,7 @@ static void tap_rearm(struct tap *t)
 
 static void tap_carrier(struct tap *t)
 {
-	net_carrier(t->be.nd, t->src.fd >= 0 && t->up);
+	net_port_carrier(t->be.port, t->src.fd >= 0 && t->up);
 }
 
 static void tap_set_up(struct tap *t, bool up)
@@ -147,7 +144,7 @@ static void tap_drop_pending(struct tap *t, enum net_drop why)
 	if (!t->pend_len)
 		return;
 	t->pend_len = 0;
-	net_rx_dropped(t->be.nd, why);
+	net_port_rx_dropped(t->be.port, why);
 }
 
 static void tap_lost(struct tap *t, const char *why)
@@ -311,12 +308,10 @@ static void tap_reattach(struct tap *t, bool create)
 		 t->up ? "up" : "down until set up on the host");
 }
 
-void net_tap_retry_all(void)
+/* SIGHUP: a lost tap is opened again, created if it is missing. */
+static void tap_reconnect(struct net_backend *be)
 {
-	struct tap *t;
-
-	for (t = taps; t; t = t->next)
-		tap_reattach(t, true);
+	tap_reattach(to_tap(be), true);
 }
 
 /* ---- rtnetlink: our tap going up, down, away, or coming back ---- */
@@ -423,16 +418,16 @@ static int tap_nl_open(struct tap *t)
 static int tap_rx_deliver(struct tap *t, const struct net_rxroom *room,
 			  uint32_t len)
 {
-	struct net_dev *nd = t->be.nd;
-	uint64_t f = net_features(nd);
+	struct net_port *port = t->be.port;
+	uint64_t f = net_port_features(port);
 	uint8_t raw[NET_HDR_LEN];
 	struct net_hdr h;
 
 	iov_read(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
 	net_hdr_decode(&h, raw);
 	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
-	    len - NET_HDR_LEN > NET_FRAME_MAX(net_mtu(nd))) {
-		net_rx_dropped(nd, NET_DROP_OVERSIZE);
+	    len - NET_HDR_LEN > NET_FRAME_MAX(net_port_mtu(port))) {
+		net_port_rx_dropped(port, NET_DROP_OVERSIZE);
 		return 0;
 	}
 	/* Without GUEST_CSUM the spec wants flags 0 (tun may set DATA_VALID). */
@@ -440,19 +435,19 @@ static int tap_rx_deliver(struct tap *t, const struct net_rxroom *room,
 		raw[0] = 0;
 		iov_write(room->iov, room->cnt, 0, raw, 1);
 	}
-	net_rx_commit(nd, len);
+	net_port_rx_commit(port, len);
 	return 0;
 }
 
 /* The parked frame: finish it once the driver has room for all of it. */
 static int tap_rx_pending(struct tap *t)
 {
-	struct net_dev *nd = t->be.nd;
+	struct net_port *port = t->be.port;
 	struct net_rxroom room;
 	uint32_t len = t->pend_len;
 	int ret;
 
-	ret = net_rx_reserve(nd, len, false, &room);
+	ret = net_port_rx_reserve(port, len, false, &room);
 	if (ret == -EAGAIN) {
 		t->rx_paused = true;
 		return ret;
@@ -485,21 +480,21 @@ static int tap_rx_discard(struct tap *t)
 	tap_drop_pending(t, NET_DROP_LINK_DOWN);
 	if (read(t->src.fd, buf, sizeof(buf)) < 0)
 		return tap_read_error(t, errno);
-	net_rx_dropped(t->be.nd, NET_DROP_LINK_DOWN);
+	net_port_rx_dropped(t->be.port, NET_DROP_LINK_DOWN);
 	return 0;
 }
 
 /* Read one frame into the driver's buffers.  0: go on; else stop. */
 static int tap_rx_one(struct tap *t)
 {
-	struct net_dev *nd = t->be.nd;
+	struct net_port *port = t->be.port;
 	struct net_rxroom room;
 	ssize_t n;
 	int ret;
 
-	ret = net_rx_reserve(nd, t->rx_max, true, &room);
+	ret = net_port_rx_reserve(port, t->rx_max, true, &room);
 	/* Running without an RX queue: nobody takes it, and EPOLLIN stays. */
-	if (ret == -ENOLINK && net_running(nd))
+	if (ret == -ENOLINK && net_port_running(port))
 		return tap_rx_discard(t);
 	if (ret) {
 		/* -EMSGSIZE with @partial: not even one buffer to offer. */
@@ -512,15 +507,15 @@ static int tap_rx_one(struct tap *t)
 	if (n < 0)
 		return tap_read_error(t, errno);
 	if ((size_t)n < NET_HDR_LEN + NET_ETH_HLEN) {
-		net_rx_dropped(nd, NET_DROP_BAD_HDR);
+		net_port_rx_dropped(port, NET_DROP_BAD_HDR);
 		return 0;
 	}
 	if ((size_t)n <= room.cap)
 		return tap_rx_deliver(t, &room, n);
 	/* Truncated by the kernel, or one buffer cannot hold it: never fits. */
 	if ((size_t)n > room.cap + t->spill_size ||
-	    !(net_features(nd) & BIT(VIRTIO_NET_F_MRG_RXBUF))) {
-		net_rx_dropped(nd, NET_DROP_OVERSIZE);
+	    !(net_port_features(port) & BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+		net_port_rx_dropped(port, NET_DROP_OVERSIZE);
 		return 0;
 	}
 	t->st.rx_spilled++;
@@ -531,21 +526,21 @@ static int tap_rx_one(struct tap *t)
 
 static void tap_rx(struct tap *t)
 {
-	struct net_dev *nd = t->be.nd;
+	struct net_port *port = t->be.port;
 	unsigned int n;
 	int ret = 0;
 
 	for (n = 0; n < TAP_RX_BATCH && !ret; n++) {
-		if (t->src.fd < 0 || !net_running(nd))
+		if (t->src.fd < 0 || !net_port_running(port))
 			break;
-		if (!net_link_up(nd))
+		if (!net_port_link_up(port))
 			ret = tap_rx_discard(t);
 		else if (t->pend_len)
 			ret = tap_rx_pending(t);
 		else
 			ret = tap_rx_one(t);
 	}
-	net_rx_flush(nd);
+	net_port_rx_flush(port);
 	tap_rearm(t);
 }
 
@@ -562,7 +557,7 @@ static void tap_event(struct loop_source *src, uint32_t events)
 	if (events & EPOLLOUT) {
 		t->tx_wait = false;
 		tap_rearm(t);
-		net_tx_resume(t->be.nd);
+		net_port_tx_resume(t->be.port);
 	}
 	if ((events & EPOLLIN) && t->src.fd >= 0)
 		tap_rx(t);
@@ -595,7 +590,7 @@ static int tap_start(struct net_backend *be, uint64_t features)
 {
 	struct tap *t = to_tap(be);
 
-	t->rx_max = net_rx_max(be->nd);
+	t->rx_max = net_port_rx_max(be->port);
 	t->offloads = t->can_offload ? tap_offloads(features) : 0;
 	if (t->src.fd >= 0 && ioctl(t->src.fd, TUNSETOFFLOAD, t->offloads)) {
 		dev_info(tap_dev(t), "tap %s: TUNSETOFFLOAD %#x: %s", t->ifname,
@@ -668,14 +663,7 @@ static void tap_link_changed(struct net_backend *be, bool up)
 static void tap_close(struct net_backend *be)
 {
 	struct tap *t = to_tap(be);
-	struct tap **pp;
 
-	for (pp = &taps; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	}
 	if (t->src.fd >= 0) {
 		loop_unwatch(&t->src);
 		close(t->src.fd);
@@ -710,6 +698,7 @@ static const struct net_backend_ops tap_ops = {
 	.xmit = tap_xmit,
 	.rx_kick = tap_rx_kick,
 	.link_changed = tap_link_changed,
+	.reconnect = tap_reconnect,
 	.close = tap_close,
 	.dump_stats = tap_dump_stats,
 };
@@ -724,8 +713,8 @@ static void tap_probe_offloads(struct tap *t)
 			 (t->can_offload ? TAP_GUEST_FEATURES : 0);
 }
 
-int net_tap_open(struct net_backend **bep, struct net_dev *nd,
-		 const struct net_devcfg *cfg)
+static int tap_open(struct net_backend **bep, struct net_port *port,
+		    const struct net_devcfg *cfg)
 {
 	struct tap *t;
 	int ret;
@@ -737,7 +726,7 @@ int net_tap_open(struct net_backend **bep, struct net_dev *nd,
 	if (!t)
 		return -ENOMEM;
 	t->be.ops = &tap_ops;
-	t->be.nd = nd;
+	t->be.port = port;
 	t->ifname = cfg->ifname;
 	t->src.fd = -1;
 	t->src.handle = tap_event;
@@ -763,10 +752,8 @@ int net_tap_open(struct net_backend **bep, struct net_dev *nd,
 		goto err_unwatch_nl;
 	}
 	tap_probe_offloads(t);
-	t->next = taps;
-	taps = t;
 	*bep = &t->be;
-	dev_info(net_name(nd), "tap %s (%s)%s", t->ifname,
+	dev_info(port->name, "tap %s (%s)%s", t->ifname,
 		 t->up ? "up" : "down until set up on the host",
 		 t->can_offload ? ", offloads" : "");
 	return 0;
@@ -785,3 +772,8 @@ err_free:
 	free(t);
 	return ret;
 }
+
+const struct net_backend_kind net_tap_backend = {
+	.name = "tap",
+	.open = tap_open,
+};
