@@ -79,6 +79,8 @@ check_bad_table net-mtu 'CONFIG_VDFW_NET2_MTU=67' \
 	'CONFIG_VDFW_NET2_MTU=67 is not a value Kconfig allows'
 check_bad_table net-cable-one-sided 'CONFIG_VDFW_NET1_BACKEND="tap:x"' \
 	'network device 0 (net0): backend: cable to net1, but net1 is "tap:x", not "cable:net0" (CONFIG_VDFW_NET0_BACKEND)'
+check_bad_table net-unknown-backend 'CONFIG_VDFW_NET2_BACKEND="vde:sw0"' \
+	'network device 2 (net2): backend: unknown backend "vde:sw0" (tap:IFNAME or cable:PEER) (CONFIG_VDFW_NET2_BACKEND)'
 check_bad_table net-cable-missing-peer 'CONFIG_VDFW_NET2_BACKEND="cable:nope"' \
 	'network device 2 (net2): backend: cable peer "nope" is not a network device of the table'
 check_bad_table net-name-clash 'CONFIG_VDFW_NET2_NAME="blk0"' \

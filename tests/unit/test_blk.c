@@ -352,6 +352,36 @@ TEST(features_and_config)
 	return 0;
 }
 
+/*
+ * The daemon sends SIGUSR2 link requests and SIGHUP reconnects through
+ * the model's ops: a block device has neither, so both pass it by.
+ */
+TEST(no_link_or_reconnect_ops)
+{
+	CHECK_EQ(t_setup(&blk_ram_backend, 1, false), 0);
+	CHECK(T.d.ops->set_link == NULL);
+	CHECK(T.d.ops->get_link == NULL);
+	CHECK(T.d.ops->reconnect == NULL);
+	t_teardown();
+	return 0;
+}
+
+/* A table entry without a backend kind is refused, leaving nothing. */
+TEST(no_backend_kind_fails)
+{
+	struct blk_devcfg cfg = {
+		.name = "tblk", .capacity = CAP, .backend = NULL,
+		.block_size = 512, .num_queues = 1, .queue_size = QSIZE,
+	};
+	struct vdev d;
+
+	memset(&d, 0, sizeof(d));
+	CHECK_EQ(blk_model_init(&d, &cfg), -EINVAL);
+	CHECK(d.model == NULL);
+	CHECK(d.ops == NULL);
+	return 0;
+}
+
 /* ---- data path, per backend ---- */
 
 static int t_rw_roundtrip(const struct blk_backend_kind *kind)
@@ -1581,6 +1611,8 @@ int main(void)
 	if (!mkdtemp(tmpdir) || loop_init())
 		return 2;
 	RUN(features_and_config);
+	RUN(no_link_or_reconnect_ops);
+	RUN(no_backend_kind_fails);
 	RUN(rw_ram);
 	RUN(rw_null);
 	RUN(rw_file);

@@ -681,6 +681,50 @@ TEST(link_switch_like_veth)
 	return 0;
 }
 
+/*
+ * SIGHUP reaches every net device through the reconnect op; a cable has
+ * nothing to reopen, so the pair stays plugged and its link as it was.
+ */
+TEST(reconnect_op_leaves_cable_alone)
+{
+	static uint8_t fr[200];
+	struct rxframe *rf = malloc(sizeof(*rf));
+
+	CHECK(rf);
+	CHECK_EQ(t_pair(0, F_ALL, F_ALL), 0);
+	CHECK_EQ(t_status(&A), VIRTIO_NET_S_LINK_UP);
+	A.cfg_irqs = B.cfg_irqs = 0;
+	CHECK(A.d.ops->reconnect != NULL);
+	A.d.ops->reconnect(&A.d);
+	B.d.ops->reconnect(&B.d);
+	CHECK_EQ(t_stat(&A, "cable_plugged"), 1);
+	CHECK_EQ(t_status(&A), VIRTIO_NET_S_LINK_UP);
+	CHECK_EQ(t_status(&B), VIRTIO_NET_S_LINK_UP);
+	CHECK_EQ(A.cfg_irqs + B.cfg_irqs, 0);
+	CHECK_EQ(t_post_rx(&B, 4, 4096), 0);
+	mk_eth(fr, sizeof(fr), 3);
+	CHECK_EQ(t_send(&A, &no_hdr, fr, sizeof(fr)), 0);
+	CHECK_EQ(t_recv(&B, rf), 1);
+	CHECK_EQ(rf->len, sizeof(fr));
+	t_unpair();
+	free(rf);
+	return 0;
+}
+
+/* A table entry without a backend kind is refused, leaving nothing. */
+TEST(no_backend_kind_fails)
+{
+	struct net_devcfg cfg = cable_table[0];
+	struct vdev d;
+
+	cfg.backend = NULL;
+	memset(&d, 0, sizeof(d));
+	CHECK_EQ(net_model_init(&d, &cfg), -EINVAL);
+	CHECK(d.model == NULL);
+	CHECK(d.ops == NULL);
+	return 0;
+}
+
 /* ---- tests: frame path ---- */
 
 TEST(frames_cross_in_order_one_irq_per_batch)
@@ -1761,6 +1805,8 @@ int main(void)
 	}
 	RUN(features_and_config);
 	RUN(link_switch_like_veth);
+	RUN(reconnect_op_leaves_cable_alone);
+	RUN(no_backend_kind_fails);
 	RUN(frames_cross_in_order_one_irq_per_batch);
 	RUN(mergeable_9000_over_4k_buffers);
 	RUN(non_mergeable_one_chain_per_frame);
