@@ -42,8 +42,6 @@
 #include "net.h"
 #include "net_priv.h"
 
-static const struct vdev_model_ops net_ops;
-
 /* ---- link ---- */
 
 static bool net_link_is_up(const struct net_dev *nd)

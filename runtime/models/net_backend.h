@@ -31,10 +31,10 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../devtable/devtable.h"
 #include "net_hdr.h"
 
 struct net_backend;
+struct net_devcfg;
 struct net_port;
 
 /* A TX frame that passed the model's checks. */
