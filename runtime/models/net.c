@@ -10,7 +10,7 @@
  * one virtq_flush().  When the backend cannot take a frame (the cable's
  * other driver has no RX buffers, the tap is full) the frame is held: the
  * queue stops being consumed, so later frames wait in the ring, in order,
- * until the backend calls net_port_tx_resume().
+ * until the backend calls the port's tx_resume().
  *
  * Memory: the TX chain being sent references the IOVA regions it uses
  * (see iova.h) until it is pushed or dropped, so nothing under its iovecs

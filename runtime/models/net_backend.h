@@ -13,12 +13,12 @@
  * The model owns both virtqueues.  TX: it pops a chain, checks the
  * virtio_net_hdr against the negotiated features and the MTU, and hands
  * the frame to xmit().  RX: a backend with a frame for the driver asks the
- * port for room (net_port_rx_reserve), writes header and frame straight
- * into the driver's buffers, and commits it; the model fills in
- * num_buffers, returns the chains and publishes a batch at
- * net_port_rx_flush().  Nothing blocks: a backend that cannot take a frame
- * now says so (-EAGAIN), the model holds it, and the backend calls
- * net_port_tx_resume() when it can.
+ * port for room (rx_reserve), writes header and frame straight into the
+ * driver's buffers, and commits it; the model fills in num_buffers,
+ * returns the chains and publishes a batch at rx_flush().  Nothing
+ * blocks: a backend that cannot take a frame now says so (-EAGAIN), the
+ * model holds it, and the backend calls the port's tx_resume() when it
+ * can.
  *
  * Everything runs on the one loop thread; callbacks may nest (a cable's
  * xmit on one device fills the other device's RX ring, a reset of that
@@ -59,7 +59,7 @@ struct net_backend_ops {
 	void (*stop)(struct net_backend *be);
 	/*
 	 * Carry one frame.  0: sent; -EAGAIN: cannot take it now, hold it
-	 * and call it again after net_port_tx_resume() (f->resume is the
+	 * and call it again after the port's tx_resume() (f->resume is the
 	 * backend's to keep); > 0: dropped, the enum net_drop reason.
 	 */
 	int (*xmit)(struct net_backend *be, struct net_txframe *f);
@@ -164,72 +164,5 @@ struct net_port {
 	const struct net_port_ops *ops;
 	const char *name;		/* the device's, for logs */
 };
-
-/* What backends call: one line each, so a call reads like a function's. */
-static inline bool net_port_running(const struct net_port *p)
-{
-	return p->ops->running(p);
-}
-
-static inline uint64_t net_port_features(const struct net_port *p)
-{
-	return p->ops->features(p);
-}
-
-static inline uint16_t net_port_mtu(const struct net_port *p)
-{
-	return p->ops->mtu(p);
-}
-
-static inline bool net_port_link_admin(const struct net_port *p)
-{
-	return p->ops->link_admin(p);
-}
-
-static inline bool net_port_link_up(const struct net_port *p)
-{
-	return p->ops->link_up(p);
-}
-
-static inline uint32_t net_port_rx_max(const struct net_port *p)
-{
-	return p->ops->rx_max(p);
-}
-
-static inline void net_port_carrier(struct net_port *p, bool on)
-{
-	p->ops->carrier(p, on);
-}
-
-static inline void net_port_tx_resume(struct net_port *p)
-{
-	p->ops->tx_resume(p);
-}
-
-static inline int net_port_rx_reserve(struct net_port *p, uint32_t len,
-				      bool partial, struct net_rxroom *room)
-{
-	return p->ops->rx_reserve(p, len, partial, room);
-}
-
-static inline void net_port_rx_commit(struct net_port *p, uint32_t len)
-{
-	p->ops->rx_commit(p, len);
-}
-
-static inline void net_port_rx_flush(struct net_port *p)
-{
-	p->ops->rx_flush(p);
-}
-
-static inline void net_port_rx_dropped(struct net_port *p, enum net_drop why)
-{
-	p->ops->rx_dropped(p, why);
-}
-
-static inline void net_port_rx_soft_offload(struct net_port *p, uint32_t segs)
-{
-	p->ops->rx_soft_offload(p, segs);
-}
 
 #endif

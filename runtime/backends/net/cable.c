@@ -68,6 +68,12 @@ static struct cable *to_cable(const struct net_backend *be)
 	return container_of(be, struct cable, be);
 }
 
+/* The other end's port, once plugged in. */
+static struct net_port *cable_peer(const struct cable *c)
+{
+	return c->peer ? c->peer->be.port : NULL;
+}
+
 static enum cable_plan cable_plan(const struct net_hdr *h, uint64_t rx)
 {
 	bool csum = h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
@@ -105,15 +111,15 @@ static int cable_pass(struct net_port *rx, const struct net_txframe *f,
 
 	/* The receiver's MTU, not the sender's, decides what it accepts. */
 	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
-	    f->len > NET_FRAME_MAX(net_port_mtu(rx))) {
-		net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
+	    f->len > NET_FRAME_MAX(rx->ops->mtu(rx))) {
+		rx->ops->rx_dropped(rx, NET_DROP_OVERSIZE);
 		return 0;
 	}
-	ret = net_port_rx_reserve(rx, len, false, &room);
+	ret = rx->ops->rx_reserve(rx, len, false, &room);
 	if (ret == -EAGAIN)
 		return -EAGAIN;
 	if (ret == -EMSGSIZE) {
-		net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
+		rx->ops->rx_dropped(rx, NET_DROP_OVERSIZE);
 		return 0;
 	}
 	if (ret)
@@ -124,12 +130,12 @@ static int cable_pass(struct net_port *rx, const struct net_txframe *f,
 		gso_csum_complete(room.iov, room.cnt, NET_HDR_LEN, f->len,
 				  h.csum_start, h.csum_offset);
 		h.flags = 0;
-		net_port_rx_soft_offload(rx, 0);
+		rx->ops->rx_soft_offload(rx, 0);
 	}
 	h.num_buffers = 0;	/* the model's to fill in */
 	net_hdr_encode(&h, raw);
 	iov_write(room.iov, room.cnt, 0, raw, NET_HDR_LEN);
-	net_port_rx_commit(rx, len);
+	rx->ops->rx_commit(rx, len);
 	return 0;
 }
 
@@ -149,7 +155,7 @@ static void cable_put_segment(struct cable *c, struct net_port *rx,
 	gso_tcp_finish(g, c->seg_hdr, plen, room->iov, room->cnt, poff);
 	iov_write(room->iov, room->cnt, NET_HDR_LEN, c->seg_hdr, g->hdrs);
 	/* Every checksum is complete: say so if the receiver listens. */
-	if (net_port_features(rx) & BIT(VIRTIO_NET_F_GUEST_CSUM))
+	if (rx->ops->features(rx) & BIT(VIRTIO_NET_F_GUEST_CSUM))
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	net_hdr_encode(&h, raw);
 	iov_write(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
@@ -173,39 +179,38 @@ static int cable_segment(struct cable *c, struct net_port *rx,
 	for (i = f->resume; i < g->segs; i++) {
 		gso_tcp_segment(g, i, c->seg_hdr, &off, &plen);
 		len = NET_HDR_LEN + g->hdrs + plen;
-		if (len - NET_HDR_LEN > NET_FRAME_MAX(net_port_mtu(rx))) {
-			net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
+		if (len - NET_HDR_LEN > NET_FRAME_MAX(rx->ops->mtu(rx))) {
+			rx->ops->rx_dropped(rx, NET_DROP_OVERSIZE);
 			continue;
 		}
-		ret = net_port_rx_reserve(rx, len, false, &room);
+		ret = rx->ops->rx_reserve(rx, len, false, &room);
 		if (ret == -EAGAIN) {
 			f->resume = i;
 			return -EAGAIN;
 		}
 		if (ret == -EMSGSIZE) {
-			net_port_rx_dropped(rx, NET_DROP_OVERSIZE);
+			rx->ops->rx_dropped(rx, NET_DROP_OVERSIZE);
 			continue;
 		}
 		if (ret)
 			return NET_DROP_PEER_DOWN;
 		cable_put_segment(c, rx, f, &room, off, plen);
-		net_port_rx_commit(rx, len);
+		rx->ops->rx_commit(rx, len);
 	}
-	net_port_rx_soft_offload(rx, g->segs);
+	rx->ops->rx_soft_offload(rx, g->segs);
 	return 0;
 }
 
 static int cable_xmit(struct net_backend *be, struct net_txframe *f)
 {
 	struct cable *c = to_cable(be);
-	struct net_port *rx;
+	struct net_port *rx = cable_peer(c);
 
-	if (!c->peer || !net_port_running(c->peer->be.port))
+	if (!rx || !rx->ops->running(rx))
 		return NET_DROP_PEER_DOWN;
-	rx = c->peer->be.port;
-	if (!net_port_link_up(rx))
+	if (!rx->ops->link_up(rx))
 		return NET_DROP_LINK_DOWN;
-	switch (cable_plan(&f->hdr, net_port_features(rx))) {
+	switch (cable_plan(&f->hdr, rx->ops->features(rx))) {
 	case CABLE_PASS:
 		return cable_pass(rx, f, false);
 	case CABLE_CSUM:
@@ -220,19 +225,19 @@ static int cable_xmit(struct net_backend *be, struct net_txframe *f)
 /* One flush per sender batch: at most one interrupt at the receiver. */
 static void cable_xmit_done(struct net_backend *be)
 {
-	struct cable *c = to_cable(be);
+	struct net_port *rx = cable_peer(to_cable(be));
 
-	if (c->peer)
-		net_port_rx_flush(c->peer->be.port);
+	if (rx)
+		rx->ops->rx_flush(rx);
 }
 
 /* Our driver posted RX buffers: the other end's held frame may fit now. */
 static void cable_rx_kick(struct net_backend *be)
 {
-	struct cable *c = to_cable(be);
+	struct net_port *tx = cable_peer(to_cable(be));
 
-	if (c->peer)
-		net_port_tx_resume(c->peer->be.port);
+	if (tx)
+		tx->ops->tx_resume(tx);
 }
 
 static int cable_start(struct net_backend *be, uint64_t features)
@@ -248,38 +253,38 @@ static void cable_stop(struct net_backend *be)
 
 static void cable_link_changed(struct net_backend *be, bool up)
 {
-	struct cable *c = to_cable(be);
+	struct net_port *peer = cable_peer(to_cable(be));
 
-	if (c->peer)
-		net_port_carrier(c->peer->be.port,
-				 net_port_link_admin(be->port));
+	if (peer)
+		peer->ops->carrier(peer, be->port->ops->link_admin(be->port));
 }
 
 static void cable_plug(struct cable *a, struct cable *b)
 {
+	struct net_port *pa = a->be.port, *pb = b->be.port;
+
 	a->peer = b;
 	b->peer = a;
-	dev_info(a->be.port->name, "cable: plugged into %s",
-		 b->be.port->name);
-	net_port_carrier(a->be.port, net_port_link_admin(b->be.port));
-	net_port_carrier(b->be.port, net_port_link_admin(a->be.port));
+	dev_info(pa->name, "cable: plugged into %s", pb->name);
+	pa->ops->carrier(pa, pb->ops->link_admin(pb));
+	pb->ops->carrier(pb, pa->ops->link_admin(pa));
 }
 
 static void cable_close(struct net_backend *be)
 {
 	struct cable *c = to_cable(be);
-	struct cable *p = c->peer;
+	struct net_port *peer = cable_peer(c);
 	struct cable **pp;
 
 	for (pp = &cable_ends; *pp != c; pp = &(*pp)->next)
 		;
 	*pp = c->next;
-	if (p) {
-		p->peer = NULL;
+	if (peer) {
+		c->peer->peer = NULL;
 		c->peer = NULL;
-		net_port_carrier(p->be.port, false);
+		peer->ops->carrier(peer, false);
 		/* Its held frame, if any, now has nowhere to go. */
-		net_port_tx_resume(p->be.port);
+		peer->ops->tx_resume(peer);
 	}
 	free(c);
 }

@@ -112,11 +112,12 @@ static const char *tap_dev(const struct tap *t)
 
 static void tap_rearm(struct tap *t)
 {
+	struct net_port *port = t->be.port;
 	uint32_t ev = 0;
 
 	if (t->src.fd < 0)
 		return;
-	if (net_port_running(t->be.port) && !t->rx_paused)
+	if (port->ops->running(port) && !t->rx_paused)
 		ev |= EPOLLIN;
 	if (t->tx_wait)
 		ev |= EPOLLOUT;
@@ -126,7 +127,9 @@ static void tap_rearm(struct tap *t)
 
 static void tap_carrier(struct tap *t)
 {
-	net_port_carrier(t->be.port, t->src.fd >= 0 && t->up);
+	struct net_port *port = t->be.port;
+
+	port->ops->carrier(port, t->src.fd >= 0 && t->up);
 }
 
 static void tap_set_up(struct tap *t, bool up)
@@ -144,7 +147,7 @@ static void tap_drop_pending(struct tap *t, enum net_drop why)
 	if (!t->pend_len)
 		return;
 	t->pend_len = 0;
-	net_port_rx_dropped(t->be.port, why);
+	t->be.port->ops->rx_dropped(t->be.port, why);
 }
 
 static void tap_lost(struct tap *t, const char *why)
@@ -419,15 +422,15 @@ static int tap_rx_deliver(struct tap *t, const struct net_rxroom *room,
 			  uint32_t len)
 {
 	struct net_port *port = t->be.port;
-	uint64_t f = net_port_features(port);
+	uint64_t f = port->ops->features(port);
 	uint8_t raw[NET_HDR_LEN];
 	struct net_hdr h;
 
 	iov_read(room->iov, room->cnt, 0, raw, NET_HDR_LEN);
 	net_hdr_decode(&h, raw);
 	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
-	    len - NET_HDR_LEN > NET_FRAME_MAX(net_port_mtu(port))) {
-		net_port_rx_dropped(port, NET_DROP_OVERSIZE);
+	    len - NET_HDR_LEN > NET_FRAME_MAX(port->ops->mtu(port))) {
+		port->ops->rx_dropped(port, NET_DROP_OVERSIZE);
 		return 0;
 	}
 	/* Without GUEST_CSUM the spec wants flags 0 (tun may set DATA_VALID). */
@@ -435,7 +438,7 @@ static int tap_rx_deliver(struct tap *t, const struct net_rxroom *room,
 		raw[0] = 0;
 		iov_write(room->iov, room->cnt, 0, raw, 1);
 	}
-	net_port_rx_commit(port, len);
+	port->ops->rx_commit(port, len);
 	return 0;
 }
 
@@ -447,7 +450,7 @@ static int tap_rx_pending(struct tap *t)
 	uint32_t len = t->pend_len;
 	int ret;
 
-	ret = net_port_rx_reserve(port, len, false, &room);
+	ret = port->ops->rx_reserve(port, len, false, &room);
 	if (ret == -EAGAIN) {
 		t->rx_paused = true;
 		return ret;
@@ -480,7 +483,7 @@ static int tap_rx_discard(struct tap *t)
 	tap_drop_pending(t, NET_DROP_LINK_DOWN);
 	if (read(t->src.fd, buf, sizeof(buf)) < 0)
 		return tap_read_error(t, errno);
-	net_port_rx_dropped(t->be.port, NET_DROP_LINK_DOWN);
+	t->be.port->ops->rx_dropped(t->be.port, NET_DROP_LINK_DOWN);
 	return 0;
 }
 
@@ -492,9 +495,9 @@ static int tap_rx_one(struct tap *t)
 	ssize_t n;
 	int ret;
 
-	ret = net_port_rx_reserve(port, t->rx_max, true, &room);
+	ret = port->ops->rx_reserve(port, t->rx_max, true, &room);
 	/* Running without an RX queue: nobody takes it, and EPOLLIN stays. */
-	if (ret == -ENOLINK && net_port_running(port))
+	if (ret == -ENOLINK && port->ops->running(port))
 		return tap_rx_discard(t);
 	if (ret) {
 		/* -EMSGSIZE with @partial: not even one buffer to offer. */
@@ -507,15 +510,15 @@ static int tap_rx_one(struct tap *t)
 	if (n < 0)
 		return tap_read_error(t, errno);
 	if ((size_t)n < NET_HDR_LEN + NET_ETH_HLEN) {
-		net_port_rx_dropped(port, NET_DROP_BAD_HDR);
+		port->ops->rx_dropped(port, NET_DROP_BAD_HDR);
 		return 0;
 	}
 	if ((size_t)n <= room.cap)
 		return tap_rx_deliver(t, &room, n);
 	/* Truncated by the kernel, or one buffer cannot hold it: never fits. */
 	if ((size_t)n > room.cap + t->spill_size ||
-	    !(net_port_features(port) & BIT(VIRTIO_NET_F_MRG_RXBUF))) {
-		net_port_rx_dropped(port, NET_DROP_OVERSIZE);
+	    !(port->ops->features(port) & BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+		port->ops->rx_dropped(port, NET_DROP_OVERSIZE);
 		return 0;
 	}
 	t->st.rx_spilled++;
@@ -531,16 +534,16 @@ static void tap_rx(struct tap *t)
 	int ret = 0;
 
 	for (n = 0; n < TAP_RX_BATCH && !ret; n++) {
-		if (t->src.fd < 0 || !net_port_running(port))
+		if (t->src.fd < 0 || !port->ops->running(port))
 			break;
-		if (!net_port_link_up(port))
+		if (!port->ops->link_up(port))
 			ret = tap_rx_discard(t);
 		else if (t->pend_len)
 			ret = tap_rx_pending(t);
 		else
 			ret = tap_rx_one(t);
 	}
-	net_port_rx_flush(port);
+	port->ops->rx_flush(port);
 	tap_rearm(t);
 }
 
@@ -557,7 +560,7 @@ static void tap_event(struct loop_source *src, uint32_t events)
 	if (events & EPOLLOUT) {
 		t->tx_wait = false;
 		tap_rearm(t);
-		net_port_tx_resume(t->be.port);
+		t->be.port->ops->tx_resume(t->be.port);
 	}
 	if ((events & EPOLLIN) && t->src.fd >= 0)
 		tap_rx(t);
@@ -590,7 +593,7 @@ static int tap_start(struct net_backend *be, uint64_t features)
 {
 	struct tap *t = to_tap(be);
 
-	t->rx_max = net_port_rx_max(be->port);
+	t->rx_max = be->port->ops->rx_max(be->port);
 	t->offloads = t->can_offload ? tap_offloads(features) : 0;
 	if (t->src.fd >= 0 && ioctl(t->src.fd, TUNSETOFFLOAD, t->offloads)) {
 		dev_info(tap_dev(t), "tap %s: TUNSETOFFLOAD %#x: %s", t->ifname,
