@@ -28,8 +28,9 @@ RANK = {
 # What a backend may include from the models: the contract, not the model.
 BACKEND_VIEW = {'models/blk_backend.h', 'models/net_backend.h',
                 'models/net_hdr.h', 'models/gso.h'}
-# virtqueue/virtq_priv.h is private to its folder.
-PRIVATE = {'virtqueue/virtq_priv.h': 'virtqueue'}
+# Private headers: only their own folder includes them (net_priv.h is the
+# state net.c and net_rx.c share; the daemon and the backends never see it).
+PRIVATE = {'virtqueue/virtq_priv.h': 'virtqueue', 'models/net_priv.h': 'models'}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
